@@ -1,0 +1,330 @@
+"""What the three estimators share: validation, labels, weights and the fit protocol.
+
+:class:`BaseTrainedClassifier` turns ``fit`` and ``partial_fit`` into one
+path: validate the data, encode the labels, combine sample and class weights,
+draw the initial weights (first, from ``check_random_state(random_state)``),
+hold out a validation split when early stopping, and hand a model to the
+training loop of :mod:`sknn_basic._training`.  A concrete estimator only says
+how to initialise its arrays, which model trains them, and how to turn them
+into decision values.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._training import train
+
+__all__ = ["BaseTrainedClassifier"]
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
+    """Base of the package's classifiers: one fit path over the shared loop.
+
+    Subclasses define ``__init__`` with their parameters and implement
+    ``_initialize(n_features, n_outputs, random_state, dtype)``,
+    ``_make_model(n_samples, dtype)`` and ``_decision_values(X)``.
+    """
+
+    _parameter_constraints: dict = {
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "warm_start": ["boolean"],
+        "fit_intercept": ["boolean"],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callback": [callable, None],
+    }
+
+    # Binary problems are learnt by one output unit, as in the lessons.
+    def _n_outputs(self):
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    # ------------------------------------------------------------------ fit
+
+    def _validate_training_data(self, X, y, reset):
+        dtype = FLOAT_DTYPES if reset else self._dtype
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=dtype, order="C", reset=reset
+        )
+        check_classification_targets(y)
+        return X, y
+
+    def _set_classes(self, y, classes, first_call):
+        if first_call:
+            labels = unique_labels(y) if classes is None else unique_labels(classes)
+            if classes is None and len(labels) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} can't train when only one class is present "
+                    f"(found only {labels.tolist()!r}); the target needs at least two "
+                    "classes."
+                )
+            if len(labels) < 2:
+                raise ValueError(
+                    f"classes must hold at least two classes, got {labels.tolist()!r}."
+                )
+            self.classes_ = labels
+            return
+        if classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+            raise ValueError(
+                f"classes={unique_labels(classes).tolist()!r} differs from the classes of "
+                f"the first call, {self.classes_.tolist()!r}; call fit to start anew."
+            )
+        unseen = np.setdiff1d(unique_labels(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y holds labels {unseen.tolist()!r} that are not among the classes "
+                f"learnt so far, {self.classes_.tolist()!r}. Pass every class to the "
+                "first partial_fit call with `classes=`, or call fit."
+            )
+
+    def _encode_targets(self, y, dtype):
+        y_index = np.searchsorted(self.classes_, y)
+        n_outputs = self._n_outputs()
+        Y = np.zeros((len(y_index), n_outputs), dtype=dtype)
+        if n_outputs == 1:
+            Y[:, 0] = y_index == 1
+        else:
+            Y[np.arange(len(y_index)), y_index] = 1
+        return y_index, Y
+
+    def _combined_weights(self, X, y_index, sample_weight, incremental):
+        """Sample weight times class weight, or None where all are equal to one."""
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        if self.class_weight is not None:
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit: its weights "
+                    "depend on the whole data set. Compute them once with "
+                    "sklearn.utils.compute_class_weight and pass them as a dict."
+                )
+            y_labels = self.classes_[y_index]
+            per_class = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y_labels
+            ).astype(X.dtype)
+            weights = per_class[y_index]
+            sample_weight = weights if sample_weight is None else sample_weight * weights
+        if sample_weight is not None and np.all(sample_weight == 1):
+            return None
+        return sample_weight
+
+    def _fit(self, X, y, sample_weight, classes, incremental):
+        first_call = not hasattr(self, "classes_") or not (incremental or self.warm_start)
+        X, y = self._validate_training_data(X, y, reset=first_call)
+        self._set_classes(y, classes, first_call)
+        if first_call:
+            self._dtype = X.dtype
+        y_index, Y = self._encode_targets(y, X.dtype)
+        sample_weight = self._combined_weights(X, y_index, sample_weight, incremental)
+        if sample_weight is not None and not np.any(sample_weight > 0):
+            raise ValueError(
+                "All sample weights (times class weights) are zero: there is nothing "
+                "to learn from. Give at least one sample a positive weight."
+            )
+
+        if first_call or not incremental:
+            random_state = check_random_state(self.random_state)
+            self._random_state = random_state
+        else:
+            random_state = self._random_state
+        if first_call:
+            # The initial weights are the first draws: this is what makes the
+            # lessons' runs reproducible from their seed.
+            self._initialize(X.shape[1], self._n_outputs(), random_state, X.dtype)
+            self.n_iter_ = 0
+            self.t_ = 0
+            self.loss_curve_ = []
+            self._training_state = None
+        if not incremental or first_call:
+            self.learning_rate_ = float(self.learning_rate)
+
+        validation = None
+        if self.early_stopping and not incremental:
+            X, Y, y_index, sample_weight, validation = self._hold_out(
+                X, Y, y_index, sample_weight, random_state
+            )
+            self.validation_scores_ = []
+            self.validation_loss_curve_ = []
+            self.best_validation_score_ = -np.inf
+            self._training_state = None
+
+        model = self._make_model(X.shape[0], X.dtype)
+        stop_reason = train(
+            self,
+            model,
+            X,
+            Y,
+            sample_weight,
+            random_state=random_state,
+            max_epochs=1 if incremental else self.max_iter,
+            incremental=incremental,
+            validation=validation,
+            score_validation=self._validation_score,
+        )
+        self._after_training(model, stop_reason, incremental)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train on ``(X, y)`` for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target labels; two or more classes of any label type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, multiplied by the class weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on ``(X, y)``, continuing from the current state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the problem; required on the first call, since a
+            batch need not hold them all, and optional afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, multiplied by the class weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: a batch "
+                "need not hold every class. Pass classes=np.unique(y_all)."
+            )
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _hold_out(self, X, Y, y_index, sample_weight, random_state):
+        indices = np.arange(X.shape[0])
+        try:
+            train_idx, val_idx = train_test_split(
+                indices,
+                test_size=self.validation_fraction,
+                stratify=y_index,
+                random_state=random_state,
+            )
+        except ValueError:
+            # Too few samples of some class to stratify: split at random.
+            train_idx, val_idx = train_test_split(
+                indices, test_size=self.validation_fraction, random_state=random_state
+            )
+        if len(val_idx) < 2 or len(train_idx) < 1:
+            raise ValueError(
+                f"early_stopping needs a validation set of at least 2 samples; "
+                f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples "
+                "leaves too few. Increase validation_fraction or disable early_stopping."
+            )
+        train_idx.sort()
+        val_idx.sort()
+        sw_train = None if sample_weight is None else sample_weight[train_idx]
+        sw_val = None if sample_weight is None else sample_weight[val_idx]
+        validation = (X[val_idx], Y[val_idx], sw_val, self.classes_[y_index[val_idx]])
+        return X[train_idx], Y[train_idx], y_index[train_idx], sw_train, validation
+
+    def _validation_score(self, X, y, sample_weight):
+        predicted = self._predict_validated(X)
+        correct = (predicted == y).astype(float)
+        if sample_weight is None:
+            return float(correct.mean())
+        return float(np.dot(correct, sample_weight) / np.sum(sample_weight))
+
+    def _after_training(self, model, stop_reason, incremental):
+        if stop_reason == "max_iter" and not incremental and self.tol is not None:
+            warnings.warn(
+                f"{type(self).__name__} reached max_iter={self.max_iter} epochs before "
+                f"the loss stopped improving by tol={self.tol}. Increase max_iter, raise "
+                "learning_rate, or set tol=None to train for exactly max_iter epochs.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    # -------------------------------------------------------------- predict
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, accept_sparse="csr", dtype=FLOAT_DTYPES, reset=False
+        )
+
+    def decision_function(self, X):
+        """Decision values: the pre-activation of the output units.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, positive values favour ``classes_[1]``; for more,
+            one column per class.
+        """
+        scores = self._decision_values(self._validate_X(X))
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    _positive_at_zero = False
+
+    def _predict_validated(self, X):
+        scores = self._decision_values(X)
+        if scores.shape[1] == 1:
+            positive = scores[:, 0] >= 0 if self._positive_at_zero else scores[:, 0] > 0
+            return self.classes_[positive.astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The class of the largest decision value.
+        """
+        return self._predict_validated(self._validate_X(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,165 @@
+"""Fully connected sigmoid networks trained by (mini-batch) gradient descent.
+
+:class:`LayeredModel` is the model the training loop drives for both
+:class:`~sknn_basic.SigmoidGDClassifier` (no hidden layer) and
+:class:`~sknn_basic.TwoLayerBackpropClassifier` (one hidden layer).  It owns
+the reusable buffers of a batch and applies the gradient step; the gradient
+itself comes from :mod:`sknn_basic.functional`.
+"""
+
+import numpy as np
+
+from . import functional as F
+from ._training import batch_slices, gather_rows
+
+__all__ = ["LayeredModel"]
+
+
+class LayeredModel:
+    """A stack of layers with its gradient-descent step, for the training loop.
+
+    Parameters
+    ----------
+    coefs : list of ndarray
+        Weights ``(fan_in, fan_out)`` per layer, updated in place (they may be
+        views of the estimator's attributes).
+    intercepts : list of ndarray or None
+        Biases per layer, updated in place; None without intercepts.
+    velocities : list of ndarray or None
+        Momentum buffers, one per trainable array (coefs then intercepts);
+        None for plain gradient descent.
+    loss, hidden_activation, output_activation : str
+        As in :mod:`sknn_basic.functional`.
+    learning_rate, momentum, alpha : float
+        The step size, the momentum coefficient and the L2 penalty.
+    batch_size : int
+        Rows per batch; ``n_samples`` for full-batch gradient descent.
+    n_samples : int
+        Rows of the training data, to size the buffers once.
+    dtype : numpy dtype
+        Floating dtype of the data and the weights.
+    """
+
+    def __init__(
+        self,
+        coefs,
+        intercepts,
+        velocities,
+        *,
+        loss,
+        hidden_activation,
+        output_activation,
+        learning_rate,
+        momentum,
+        alpha,
+        batch_size,
+        n_samples,
+        dtype,
+    ):
+        self.coefs = coefs
+        self.intercepts = intercepts
+        self.velocities = velocities
+        self.loss = loss
+        self.hidden_activation = hidden_activation
+        self.output_activation = output_activation
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.alpha = alpha
+        self.batch_size = min(batch_size, n_samples)
+        self.parameters = list(coefs) + (list(intercepts) if intercepts is not None else [])
+        # A full batch is the same whatever the order: skip the shuffle so
+        # the batch is X itself, never a gathered copy.
+        self.uses_order = self.batch_size < n_samples
+        rows = self.batch_size
+        self._activations = [np.empty((rows, W.shape[1]), dtype=dtype) for W in coefs]
+        self._deltas = [np.empty((rows, W.shape[1]), dtype=dtype) for W in coefs]
+        self._coef_grads = [np.empty(W.shape, dtype=dtype) for W in coefs]
+        self._intercept_grads = (
+            [np.empty(b.shape, dtype=dtype) for b in intercepts]
+            if intercepts is not None
+            else None
+        )
+        self._grads = self._coef_grads + (self._intercept_grads or [])
+        self._x_buffer = None
+        self._y_buffer = None
+        self._w_buffer = None
+
+    def _buffers_for(self, m):
+        if m == self._activations[0].shape[0]:
+            return self._activations, self._deltas
+        return [a[:m] for a in self._activations], [d[:m] for d in self._deltas]
+
+    def _step(self, X, Y, sample_weight):
+        """Forward, backward and update on one batch; returns its loss sum."""
+        m = X.shape[0]
+        total = m if sample_weight is None else float(sample_weight.sum())
+        if total <= 0:
+            return 0.0
+        activations, deltas = self._buffers_for(m)
+        F._forward(
+            X, self.coefs, self.intercepts, self.hidden_activation,
+            self.output_activation, activations,
+        )
+        loss_sum = F._backward(
+            X, Y, activations, self.coefs, self.loss, self.hidden_activation,
+            self.output_activation, sample_weight, total, self.alpha,
+            self._coef_grads, self._intercept_grads, deltas,
+        )
+        lr = self.learning_rate
+        if self.velocities is None:
+            for param, grad in zip(self.parameters, self._grads):
+                grad *= -lr
+                param += grad
+        else:
+            for param, grad, velocity in zip(self.parameters, self._grads, self.velocities):
+                velocity *= self.momentum
+                grad *= lr
+                velocity -= grad
+                param += velocity
+        return loss_sum
+
+    def run_epoch(self, X, Y, sample_weight, order):
+        """One pass of mini-batch gradient descent; returns the loss sum."""
+        n_samples = X.shape[0]
+        loss_sum = 0.0
+        if order is None:
+            for start, stop in batch_slices(n_samples, self.batch_size):
+                sw = None if sample_weight is None else sample_weight[start:stop]
+                loss_sum += self._step(X[start:stop], Y[start:stop], sw)
+            return loss_sum
+        if self._x_buffer is None and not hasattr(X, "tocsr"):
+            self._x_buffer = np.empty((self.batch_size, X.shape[1]), dtype=X.dtype)
+        if self._y_buffer is None:
+            self._y_buffer = np.empty((self.batch_size, Y.shape[1]), dtype=Y.dtype)
+            if sample_weight is not None:
+                self._w_buffer = np.empty(self.batch_size, dtype=sample_weight.dtype)
+        for start, stop in batch_slices(n_samples, self.batch_size):
+            rows = order[start:stop]
+            Xb = gather_rows(X, rows, self._x_buffer)
+            Yb = gather_rows(Y, rows, self._y_buffer)
+            swb = None if sample_weight is None else gather_rows(sample_weight, rows, self._w_buffer)
+            loss_sum += self._step(Xb, Yb, swb)
+        return loss_sum
+
+    def forward(self, X):
+        """Outputs of every layer for ``X`` (fresh arrays)."""
+        activations = [np.empty((X.shape[0], W.shape[1]), dtype=self._activations[0].dtype)
+                       for W in self.coefs]
+        return F._forward(
+            X, self.coefs, self.intercepts, self.hidden_activation,
+            self.output_activation, activations,
+        )
+
+    def mean_loss(self, X, Y, sample_weight):
+        """Weighted mean loss of the current weights on ``(X, Y)``."""
+        output = self.forward(X)[-1]
+        diff = output - Y
+        loss_sum = F._loss_sum(self.loss, self.output_activation, diff, Y, sample_weight)
+        total = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+        return loss_sum / total
+
+    def penalty(self):
+        """The L2 term ``alpha / 2 * sum ||W||^2`` of the objective."""
+        if not self.alpha:
+            return 0.0
+        return 0.5 * self.alpha * sum(float(np.vdot(W, W)) for W in self.coefs)

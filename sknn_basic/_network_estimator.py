@@ -1,0 +1,134 @@
+"""What the two gradient-descent estimators share beyond the common base.
+
+:class:`SigmoidGDClassifier` and :class:`TwoLayerBackpropClassifier` are both
+stacks of layers trained by :class:`~sknn_basic._network.LayeredModel`; this
+module holds their parameter constraints, batch-size rule, initial draws and
+probability outputs.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from . import functional as F
+from ._base import BaseTrainedClassifier
+from ._network import LayeredModel
+
+__all__ = ["BaseNetworkClassifier"]
+
+
+class BaseNetworkClassifier(BaseTrainedClassifier):
+    """Base of the sigmoid-output networks trained by gradient descent."""
+
+    _parameter_constraints: dict = {
+        **BaseTrainedClassifier._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "log_loss"})],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "init_scale": [Interval(Real, 0, None, closed="neither"), None],
+        "learning_rate_schedule": [StrOptions({"constant", "adaptive"})],
+    }
+
+    _hidden_activation = "sigmoid"
+
+    def _batch_rows(self, n_samples):
+        """Rows per batch: None is the full batch, "auto" is ``min(200, n_samples)``."""
+        if self.batch_size is None:
+            return n_samples
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return min(self.batch_size, n_samples)
+
+    def _output_activation(self):
+        # A softmax over several classes for the log loss; sigmoid units
+        # otherwise, as in the lessons.
+        if self.loss == "log_loss" and self._n_outputs() > 1 and self._softmax_for_multiclass:
+            return "softmax"
+        return "sigmoid"
+
+    _softmax_for_multiclass = False
+
+    def _draw_weights(self, random_state, fan_in, fan_out, dtype):
+        scale = 1.0 / np.sqrt(fan_in) if self.init_scale is None else self.init_scale
+        # Drawn with shape (fan_in, fan_out) so that a single output unit
+        # draws exactly the lessons' vector normal(0, scale, fan_in).
+        return random_state.normal(0.0, scale, size=(fan_in, fan_out)).astype(dtype)
+
+    def _layers(self):
+        """Weights ``(fan_in, fan_out)`` per layer and the biases (or None)."""
+        raise NotImplementedError
+
+    def _make_model(self, n_samples, dtype):
+        coefs, intercepts = self._layers()
+        velocities = None
+        if getattr(self, "momentum", 0.0):
+            if getattr(self, "_velocities", None) is None:
+                arrays = coefs + (intercepts or [])
+                self._velocities = [np.zeros_like(a) for a in arrays]
+            velocities = self._velocities
+        return LayeredModel(
+            coefs,
+            intercepts,
+            velocities,
+            loss=self.loss,
+            hidden_activation=self._hidden_activation_name(),
+            output_activation=self._output_activation(),
+            learning_rate=self.learning_rate_,
+            momentum=getattr(self, "momentum", 0.0),
+            alpha=self.alpha,
+            batch_size=self._batch_rows(n_samples),
+            n_samples=n_samples,
+            dtype=dtype,
+        )
+
+    def _hidden_activation_name(self):
+        return self._hidden_activation
+
+    def _output_values(self, X):
+        """Outputs of the output units (sigmoid or softmax) for validated X."""
+        scores = self._decision_values(X)
+        return F.ACTIVATIONS[self._output_activation()](scores, out=scores)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to 1, columns in the order of ``classes_``.  With two
+            classes the output unit gives ``P(classes_[1])``; with several
+            sigmoid outputs their values are normalised to sum to 1.
+        """
+        outputs = self._output_values(self._validate_X(X))
+        if outputs.shape[1] == 1:
+            return np.hstack([1 - outputs, outputs])
+        if self._output_activation() == "sigmoid":
+            totals = outputs.sum(axis=1, keepdims=True)
+            # All units silent (every sigmoid underflowed): fall back to uniform.
+            empty = totals[:, 0] <= 0
+            outputs[empty] = 1.0
+            totals[empty] = outputs.shape[1]
+            outputs /= totals
+        return outputs
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))

@@ -1,0 +1,224 @@
+"""TwoLayerBackpropClassifier: one hidden layer trained by backpropagation.
+
+The lessons' third model (S4 to S6): inputs feed a hidden layer of sigmoid
+units, which feeds sigmoid output units; the error terms of the output are
+carried back through the hidden-to-output weights to give the hidden units'
+error terms, and every weight moves against the gradient of the mean loss.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from . import functional as F
+from ._network_estimator import BaseNetworkClassifier
+
+__all__ = ["TwoLayerBackpropClassifier"]
+
+
+class TwoLayerBackpropClassifier(BaseNetworkClassifier):
+    """A network with one hidden layer, trained by backpropagation.
+
+    Parameters
+    ----------
+    n_hidden : int, default=32
+        Number of hidden units.
+    activation : {"sigmoid", "tanh", "relu"}, default="sigmoid"
+        Activation of the hidden units ("sigmoid" is the lessons').
+    loss : {"log_loss", "squared_error"}, default="log_loss"
+        "squared_error" is the lessons' ``(y - o)^2 / 2`` on sigmoid output
+        units (one-hot targets for several classes).  "log_loss" uses a
+        sigmoid output for two classes and a softmax for more, with the
+        cross-entropy.
+    learning_rate : float, default=0.3
+        Step size of gradient descent (> 0).
+    learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
+        "constant" keeps ``learning_rate`` throughout.  "adaptive" halves the
+        step after every epoch whose training loss is higher than the previous
+        epoch's; a run whose loss never rises (the lessons' runs) is the same
+        under both.
+    momentum : float, default=0.9
+        Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent.
+    batch_size : int, "auto" or None, default="auto"
+        Samples per update: None is the full batch (the lessons' setting),
+        "auto" is ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float or None, default=1e-4
+        Training stops when the loss (or the validation score with
+        ``early_stopping``) has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs; None trains for exactly
+        ``max_iter`` epochs.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    alpha : float, default=0.0
+        L2 penalty ``alpha / 2 * ||W||^2`` on both layers' weights.
+    init_scale : float or None, default=None
+        Standard deviation of the normal initial weights: None means
+        ``1 / sqrt(fan_in)`` for each layer, a float that value for both.
+        The input-to-hidden weights are drawn first, then hidden-to-output.
+    fit_intercept : bool, default=True
+        Whether both layers have biases (the lessons' networks have none).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into the sample weights.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop when its accuracy stops improving, keep the best weights, and
+        record ``validation_scores_`` and ``validation_loss_curve_``.
+    validation_fraction : float, default=0.1
+        Fraction held out with ``early_stopping``.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch (mini-batches only).
+    warm_start : bool, default=False
+        Continue from the previous solution when ``fit`` is called again.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights (drawn first), then the shuffles and the
+        validation split.
+    verbose : int, default=0
+        1 prints the training loss at ten evenly spaced epochs, flagging any
+        that rose since the previous line; 2 prints every epoch.
+    callback : callable or None, default=None
+        Called after every epoch as ``callback(estimator, info)`` with
+        ``info`` a dict of ``epoch``, ``loss``, ``validation_loss`` and
+        ``validation_score``; returning True stops training.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coefs_ : list of two ndarray
+        Input-to-hidden weights ``(n_features, n_hidden)`` and hidden-to-output
+        weights ``(n_hidden, n_outputs)``; ``n_outputs`` is 1 for two classes.
+    intercepts_ : list of two ndarray
+        Biases of the hidden and output layers (zeros without ``fit_intercept``).
+    loss_curve_ : list of float
+        Mean training loss of each epoch (including the L2 term).
+    best_loss_ : float
+        Smallest value of ``loss_curve_`` (without early stopping).
+    validation_scores_ : list of float
+        Held-out accuracy after each epoch (early stopping).
+    validation_loss_curve_ : list of float
+        Held-out mean loss after each epoch (early stopping).
+    best_validation_score_ : float
+        Best of ``validation_scores_`` (early stopping).
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Samples seen during training.
+    learning_rate_ : float
+        The step size in use at the end of training.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X has string column names.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : Multi-layer perceptron with more
+        layers and solvers, but no class weights or validation-loss curve.
+
+    Notes
+    -----
+    XOR, which no perceptron can learn, needs the hidden layer.  With the
+    default log loss, two or more hidden units, a full batch and a large step
+    it is learnt exactly:
+
+    >>> import numpy as np
+    >>> from sknn_basic import TwoLayerBackpropClassifier
+    >>> X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([0, 1, 1, 0])
+    >>> net = TwoLayerBackpropClassifier(n_hidden=4, learning_rate=1.0, max_iter=2000,
+    ...                                  batch_size=None, tol=None, random_state=0)
+    >>> net.fit(X, y).predict(X)
+    array([0, 1, 1, 0])
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), TwoLayerBackpropClassifier(random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNetworkClassifier._parameter_constraints,
+        "n_hidden": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"sigmoid", "tanh", "relu"})],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    _softmax_for_multiclass = True
+
+    def __init__(
+        self,
+        n_hidden=32,
+        *,
+        activation="sigmoid",
+        loss="log_loss",
+        learning_rate=0.3,
+        momentum=0.9,
+        learning_rate_schedule="adaptive",
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        alpha=0.0,
+        init_scale=None,
+        fit_intercept=True,
+        class_weight=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        callback=None,
+    ):
+        self.n_hidden = n_hidden
+        self.activation = activation
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.learning_rate_schedule = learning_rate_schedule
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.alpha = alpha
+        self.init_scale = init_scale
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callback = callback
+
+    def _hidden_activation_name(self):
+        return self.activation
+
+    def _initialize(self, n_features, n_outputs, random_state, dtype):
+        # Input-to-hidden first, then hidden-to-output: the lessons' order.
+        hidden = self._draw_weights(random_state, n_features, self.n_hidden, dtype)
+        output = self._draw_weights(random_state, self.n_hidden, n_outputs, dtype)
+        self.coefs_ = [hidden, output]
+        self.intercepts_ = [np.zeros(self.n_hidden, dtype=dtype), np.zeros(n_outputs, dtype=dtype)]
+        self._velocities = None
+
+    def _layers(self):
+        return self.coefs_, (self.intercepts_ if self.fit_intercept else None)
+
+    def _decision_values(self, X):
+        hidden = np.asarray(X @ self.coefs_[0])
+        if self.fit_intercept:
+            hidden += self.intercepts_[0]
+        F.ACTIVATIONS[self.activation](hidden, out=hidden)
+        scores = hidden @ self.coefs_[1]
+        if self.fit_intercept:
+            scores += self.intercepts_[1]
+        return scores

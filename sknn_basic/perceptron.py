@@ -1,0 +1,255 @@
+"""PerceptronClassifier: Rosenblatt's perceptron with a Heaviside step and a bias.
+
+The lessons' first model (S1): the unit fires (outputs 1) where
+``w . x + b >= 0``, and each sample in turn moves the weights by
+``learning_rate * (y - o) * x`` and the bias by ``learning_rate * (y - o)``,
+starting from zero.  Only mistakes move anything.
+"""
+
+import warnings
+
+import numpy as np
+from scipy.sparse import issparse
+from sklearn.exceptions import ConvergenceWarning
+
+from . import _perceptron_kernels
+from ._base import BaseTrainedClassifier
+
+__all__ = ["PerceptronClassifier"]
+
+
+class _PerceptronModel:
+    """The training loop's view of a perceptron: one sequential pass per epoch."""
+
+    def __init__(self, estimator, n_samples):
+        self.estimator = estimator
+        self.parameters = [estimator._coef, estimator._intercept]
+        if estimator.average:
+            self.parameters += [estimator._coef_sum, estimator._intercept_sum,
+                                estimator._last]
+        self.converged = False
+        self._all_rows = np.arange(n_samples, dtype=np.int64)
+
+    def run_epoch(self, X, Y, sample_weight, order):
+        est = self.estimator
+        sw = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
+        mistakes, est._visits = _perceptron_kernels.run_epoch(
+            X, Y, sw, self._all_rows if order is None else order.astype(np.int64),
+            est._coef, est._intercept, float(est.learning_rate), est.fit_intercept,
+            bool(est.average), est._coef_sum, est._intercept_sum, est._last,
+            est._visits,
+        )
+        # No mistake in a whole epoch: the data are separated and no later
+        # epoch can change a weight.
+        self.converged = mistakes == 0
+        est._publish_weights()
+        return mistakes
+
+    def mean_loss(self, X, Y, sample_weight):
+        scores = self.estimator._decision_values(X)
+        wrong = np.sum(Y != (scores >= 0), axis=1).astype(float)
+        if sample_weight is None:
+            return float(wrong.mean())
+        return float(np.dot(wrong, sample_weight) / np.sum(sample_weight))
+
+    def penalty(self):
+        return 0.0
+
+
+class PerceptronClassifier(BaseTrainedClassifier):
+    """Rosenblatt's perceptron, exactly as in the lessons.
+
+    The output is 1 where ``w . x + b >= 0`` and 0 otherwise.  For each sample
+    in turn, ``w += learning_rate * (y - o) * x`` and
+    ``b += learning_rate * (y - o)``, with ``w`` and ``b`` starting at zero.
+    With several classes one perceptron per class learns that class against
+    the rest, all of them seeing the same sample order, and ``predict`` takes
+    the arg-max of ``decision_function``.
+
+    Parameters
+    ----------
+    learning_rate : float, default=1.0
+        Step of each update (> 0).  Starting from zero weights it only scales
+        them, so predictions do not depend on it.
+    average : bool, default=False
+        Predict with the average of the weights over every sample visit (the
+        averaged perceptron), which generalises better on data that are not
+        linearly separable.  scikit-learn's ``Perceptron`` has no such option.
+    max_iter : int, default=1000
+        Maximum number of epochs.
+    tol : float or None, default=1e-3
+        Training stops when the epoch's mistake rate has not fallen by at
+        least ``tol`` for ``n_iter_no_change`` epochs (or, with
+        ``early_stopping``, the validation accuracy has not risen by ``tol``);
+        None trains for ``max_iter`` epochs.  An epoch without a mistake
+        always ends training: nothing can change afterwards.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before stopping.
+    fit_intercept : bool, default=True
+        Whether the bias ``b`` is learnt (it stays 0 otherwise).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes; an update is scaled by its sample's weight
+        times its class weight.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop on its accuracy,
+        and keep the best weights.
+    validation_fraction : float, default=0.1
+        Fraction held out with ``early_stopping``.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch.
+    warm_start : bool, default=False
+        Continue from the previous solution when ``fit`` is called again.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffles and the validation split.
+    verbose : int, default=0
+        1 prints the epoch's mistake rate at ten evenly spaced epochs,
+        flagging rises; 2 prints every epoch.
+    callback : callable or None, default=None
+        Called after every epoch as ``callback(estimator, info)``; returning
+        True stops training.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights used for prediction (averaged with ``average=True``).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Biases used for prediction.
+    loss_curve_ : list of float
+        Per epoch, the weighted number of updates (mistakes) divided by the
+        total sample weight: the training error rate met during the epoch.
+    best_loss_ : float
+        Smallest value of ``loss_curve_`` (without early stopping).
+    validation_scores_ : list of float
+        Held-out accuracy after each epoch (early stopping).
+    validation_loss_curve_ : list of float
+        Held-out error rate after each epoch (early stopping).
+    best_validation_score_ : float
+        Best of ``validation_scores_`` (early stopping).
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Samples seen during training.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.Perceptron : The same rule written as SGD on a hinge
+        loss, without averaging.
+    TwoLayerBackpropClassifier : What learns XOR, which no perceptron can.
+
+    Notes
+    -----
+    The rule is sequential, so it runs in a compiled kernel when numba is
+    installed (``pip install sknn-basic[fast]``) and in an exact NumPy kernel
+    otherwise; both give the same weights.  When training ends with mistakes
+    in its last epoch the data were not separated, and a
+    ``ConvergenceWarning`` says so: XOR is the classic case.
+
+    Sample weights scale the updates; they cannot be equivalent to repeated
+    rows because a repeated row is judged again by the already updated weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn_basic import PerceptronClassifier
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    >>> PerceptronClassifier(random_state=0).fit(X, [0, 0, 0, 1]).predict(X)
+    array([0, 0, 0, 1])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseTrainedClassifier._parameter_constraints,
+        "average": ["boolean"],
+    }
+
+    # The Heaviside step fires at exactly zero.
+    _positive_at_zero = True
+
+    def __init__(
+        self,
+        *,
+        learning_rate=1.0,
+        average=False,
+        max_iter=1000,
+        tol=1e-3,
+        n_iter_no_change=5,
+        fit_intercept=True,
+        class_weight=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        callback=None,
+    ):
+        self.learning_rate = learning_rate
+        self.average = average
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callback = callback
+
+    def _validate_training_data(self, X, y, reset):
+        X, y = super()._validate_training_data(X, y, reset)
+        if issparse(X) and not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        return X, y
+
+    def _initialize(self, n_features, n_outputs, random_state, dtype):
+        # Rosenblatt's rule starts from zero: nothing is drawn.
+        self._coef = np.zeros((n_outputs, n_features), dtype=dtype)
+        self._intercept = np.zeros(n_outputs, dtype=dtype)
+        self._coef_sum = np.zeros_like(self._coef)
+        self._intercept_sum = np.zeros_like(self._intercept)
+        self._last = np.zeros(n_outputs, dtype=np.int64)
+        self._visits = 0
+        self._publish_weights()
+
+    def _publish_weights(self):
+        """Set ``coef_`` and ``intercept_``: the current or the averaged weights."""
+        if self.average and self._visits > 0:
+            self.coef_ = self._coef_sum / self._visits
+            self.intercept_ = self._intercept_sum / self._visits
+        else:
+            self.coef_ = self._coef.copy()
+            self.intercept_ = self._intercept.copy()
+
+    def _make_model(self, n_samples, dtype):
+        return _PerceptronModel(self, n_samples)
+
+    def _decision_values(self, X):
+        scores = np.asarray(X @ self.coef_.T)
+        scores += self.intercept_
+        return scores
+
+    def _after_training(self, model, stop_reason, incremental):
+        # Early stopping may have restored earlier weights: publish them.
+        self._publish_weights()
+        if incremental or stop_reason in ("converged", "callback", "diverged"):
+            return
+        last = self.loss_curve_[-1] if self.loss_curve_ else 0.0
+        if last > 0:
+            warnings.warn(
+                f"The perceptron did not separate the training data: its last epoch "
+                f"(of {self.n_iter_}) still made mistakes (error rate {last:.4g}). The "
+                "classes may not be linearly separable (XOR is not); a network with a "
+                "hidden layer, such as TwoLayerBackpropClassifier, can learn such data, "
+                "and average=True gives a steadier linear solution.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )

@@ -1,0 +1,196 @@
+"""SigmoidGDClassifier: one sigmoid unit per output, trained by gradient descent.
+
+This is the lessons' second model (S3): the output of a unit is
+``sigmoid(x . w + b)`` and one epoch moves the weights against the gradient of
+the mean loss over each batch.  With the squared error and a full batch it is
+exactly the lessons' update ``w += lr * mean((y - o) o (1 - o) x)``.
+"""
+
+import numpy as np
+
+from ._network_estimator import BaseNetworkClassifier
+
+__all__ = ["SigmoidGDClassifier"]
+
+
+class SigmoidGDClassifier(BaseNetworkClassifier):
+    """Sigmoid units trained by (mini-batch) gradient descent.
+
+    One sigmoid unit for two classes, one per class (one-vs-rest, trained
+    together) for more.  Each batch moves the weights by ``learning_rate``
+    times the weighted mean over the batch of the error term times the
+    input, the error term being ``(y - o) o (1 - o)`` for the squared error
+    and ``y - o`` for the log loss.
+
+    Parameters
+    ----------
+    loss : {"log_loss", "squared_error"}, default="log_loss"
+        The loss minimised.  "squared_error" is the lessons' ``(y - o)^2 / 2``;
+        "log_loss" gives logistic regression and learns faster, since its
+        error term does not vanish when a unit saturates on the wrong side.
+    learning_rate : float, default=0.5
+        Step size of gradient descent (> 0).
+    learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
+        "constant" keeps ``learning_rate`` throughout.  "adaptive" halves the
+        step after every epoch whose training loss is higher than the previous
+        epoch's; a run whose loss never rises (the lessons' runs) is the same
+        under both.
+    batch_size : int, "auto" or None, default="auto"
+        Samples per update.  None uses the full batch (the lessons' setting);
+        "auto" is ``min(200, n_samples)``, so small data sets are trained
+        full-batch and large ones by mini-batches.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+    tol : float or None, default=1e-4
+        Training stops when the loss (or the validation score with
+        ``early_stopping``) has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs.  None trains for exactly
+        ``max_iter`` epochs.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before stopping.
+    alpha : float, default=0.0
+        L2 penalty: ``alpha / 2 * ||w||^2`` is added to the mean loss
+        (intercepts are not penalised).
+    init_scale : float or None, default=None
+        Standard deviation of the normal initial weights; None means
+        ``1 / sqrt(n_features)``, as in the lessons.
+    fit_intercept : bool, default=True
+        Whether each unit has a bias (the lessons' S3 unit has none).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into the sample weights;
+        "balanced" weights them inversely to their frequencies.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop when its accuracy stops improving, and keep the best weights.
+    validation_fraction : float, default=0.1
+        Fraction held out with ``early_stopping``.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch (mini-batches only: a full batch is
+        the same in any order).
+    warm_start : bool, default=False
+        Continue from the previous solution when ``fit`` is called again.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights (drawn first) and then the shuffles and the
+        validation split.
+    verbose : int, default=0
+        1 prints the training loss at ten evenly spaced epochs, flagging any
+        that rose since the previous line; 2 prints every epoch.
+    callback : callable or None, default=None
+        Called after every epoch as ``callback(estimator, info)`` with
+        ``info`` a dict of ``epoch``, ``loss``, ``validation_loss`` and
+        ``validation_score``; returning True stops training.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights of the units.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Biases of the units (zeros without ``fit_intercept``).
+    loss_curve_ : list of float
+        Mean training loss of each epoch, met during the epoch's updates
+        (for a full batch: the loss before that epoch's update).
+    best_loss_ : float
+        Smallest value of ``loss_curve_`` (without early stopping).
+    validation_scores_ : list of float
+        Accuracy on the held-out set after each epoch (early stopping).
+    validation_loss_curve_ : list of float
+        Mean loss on the held-out set after each epoch (early stopping).
+    best_validation_score_ : float
+        Best of ``validation_scores_`` (early stopping).
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Samples seen during training.
+    learning_rate_ : float
+        The step size in use at the end of training.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The log-loss model, solved by
+        quasi-Newton methods.
+    sklearn.linear_model.SGDClassifier : Linear models by per-sample SGD.
+
+    Notes
+    -----
+    With ``batch_size=None`` the update is exactly the lessons' full-batch
+    gradient descent, and integer sample weights are equivalent to repeated
+    rows.  With mini-batches the order of the shuffled samples matters.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sknn_basic import SigmoidGDClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), SigmoidGDClassifier(random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {**BaseNetworkClassifier._parameter_constraints}
+
+    def __init__(
+        self,
+        loss="log_loss",
+        *,
+        learning_rate=0.5,
+        learning_rate_schedule="adaptive",
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=5,
+        alpha=0.0,
+        init_scale=None,
+        fit_intercept=True,
+        class_weight=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        callback=None,
+    ):
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.alpha = alpha
+        self.init_scale = init_scale
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callback = callback
+
+    def _initialize(self, n_features, n_outputs, random_state, dtype):
+        weights = self._draw_weights(random_state, n_features, n_outputs, dtype)
+        self.coef_ = np.ascontiguousarray(weights.T)
+        self.intercept_ = np.zeros(n_outputs, dtype=dtype)
+        self._velocities = None
+
+    def _layers(self):
+        # coef_.T is a view: the training loop updates coef_ in place.
+        intercepts = [self.intercept_] if self.fit_intercept else None
+        return [self.coef_.T], intercepts
+
+    def _decision_values(self, X):
+        scores = X @ self.coef_.T
+        scores = np.asarray(scores)
+        if self.fit_intercept:
+            scores += self.intercept_
+        return scores

@@ -1,0 +1,40 @@
+"""Shared fixtures: the course's reference numbers and data from ``../shared``.
+
+The real admissions file and the golden numbers live beside the project, in
+``../shared``; they are never copied into it.  Tests that need them skip with
+the reason when they are absent.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+REFERENCE_PATH = SHARED / "reference" / "seed_reference.json"
+DATA_PATH = SHARED / "data" / "binary.csv"
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """The golden numbers of the lessons (seed_reference.json)."""
+    if not REFERENCE_PATH.exists():
+        pytest.skip(f"lesson reference numbers not found at {REFERENCE_PATH}")
+    return json.loads(REFERENCE_PATH.read_text())
+
+
+@pytest.fixture(scope="session")
+def admissions_path():
+    """Path of the real admissions file."""
+    if not DATA_PATH.exists():
+        pytest.skip(f"real admissions data not found at {DATA_PATH}")
+    return DATA_PATH
+
+
+@pytest.fixture(scope="session")
+def lesson_split(admissions_path):
+    """The lessons' S7 features of the real file: X_train, X_test, y_train, y_test."""
+    from sknn_basic.datasets import lessons_features, load_admissions
+
+    X_train, X_test, y_train, y_test = lessons_features(load_admissions(admissions_path))
+    return X_train.to_numpy(), X_test.to_numpy(), y_train.to_numpy(), y_test.to_numpy()
