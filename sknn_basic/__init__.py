@@ -14,7 +14,10 @@ Three estimators grow from the first lessons of a deep-learning course:
 from . import functional
 from .backprop import TwoLayerBackpropClassifier
 from .datasets import (
+    AdmissionsDataError,
+    lessons_features,
     load_admissions,
+    load_default_admissions,
     make_admissions,
     split_like_the_lessons,
 )
@@ -25,12 +28,15 @@ from .sigmoid_gd import SigmoidGDClassifier
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdmissionsDataError",
     "AdmissionsPreprocessor",
     "PerceptronClassifier",
     "SigmoidGDClassifier",
     "TwoLayerBackpropClassifier",
     "functional",
+    "lessons_features",
     "load_admissions",
+    "load_default_admissions",
     "make_admissions",
     "split_like_the_lessons",
 ]

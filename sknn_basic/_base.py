@@ -272,7 +272,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
                 f"the loss stopped improving by tol={self.tol}. Increase max_iter, raise "
                 "learning_rate, or set tol=None to train for exactly max_iter epochs.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
 
     # -------------------------------------------------------------- predict

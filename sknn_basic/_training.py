@@ -174,7 +174,7 @@ def train(
                 "training stopped. Lower learning_rate (for example by a factor of 10), "
                 "standardise the features, or add an L2 penalty with alpha.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
             stop_reason = "diverged"
             break

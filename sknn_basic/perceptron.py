@@ -251,5 +251,5 @@ class PerceptronClassifier(BaseTrainedClassifier):
                 "hidden layer, such as TwoLayerBackpropClassifier, can learn such data, "
                 "and average=True gives a steadier linear solution.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )

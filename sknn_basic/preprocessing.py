@@ -357,7 +357,7 @@ def _numeric_column(values, column, estimator_name):
     ValueError
         If a value is not numeric, or is NaN or infinite.
     """
-    if values.dtype == bool:
+    if pd.api.types.is_bool_dtype(values.dtype):
         raise ValueError(
             f"{estimator_name}: column {column!r} holds booleans; numeric "
             f"values are expected."

@@ -1,0 +1,293 @@
+"""The shared training loop and fit protocol, exercised through all three estimators."""
+
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import make_blobs, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from sknn_basic import PerceptronClassifier, SigmoidGDClassifier, TwoLayerBackpropClassifier
+from sknn_basic._training import batch_slices
+
+ESTIMATORS = [PerceptronClassifier, SigmoidGDClassifier, TwoLayerBackpropClassifier]
+
+
+def _weights(est):
+    if hasattr(est, "coefs_"):
+        return np.concatenate([w.ravel() for w in est.coefs_ + est.intercepts_])
+    return np.concatenate([est.coef_.ravel(), est.intercept_.ravel()])
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=300, centers=3, n_features=4, random_state=0, cluster_std=2.0)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(n_samples=400, n_features=6, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_batch_slices_cover_all_rows():
+    assert batch_slices(5, 2) == [(0, 2), (2, 4), (4, 5)]
+    assert batch_slices(4, 10) == [(0, 4)]
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_labels_of_any_type(Est, blobs):
+    X, y = blobs
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    est = Est(random_state=0, max_iter=30, tol=None).fit(X, names)
+    assert_array_equal(est.classes_, ["setosa", "versicolor", "virginica"])
+    assert set(est.predict(X)) <= set(names)
+    assert est.score(X, names) > 0.8
+    assert est.decision_function(X).shape == (300, 3)
+    binary = Est(random_state=0, max_iter=30, tol=None).fit(X, names == "setosa")
+    assert binary.decision_function(X).shape == (300,)
+    assert binary.predict(X).dtype == bool
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_float32_stays_float32(Est, blobs):
+    X, y = blobs
+    est = Est(random_state=0, max_iter=5, tol=None).fit(X.astype(np.float32), y)
+    assert _weights(est).dtype == np.float32
+    assert est.decision_function(X.astype(np.float32)).dtype == np.float32
+    est64 = Est(random_state=0, max_iter=5, tol=None).fit(X, y)
+    assert_allclose(_weights(est), _weights(est64), rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_sparse_input_equals_dense(Est, blobs):
+    X, y = blobs
+    X = np.where(np.abs(X) < 0.5, 0.0, X)
+    dense = Est(random_state=0, max_iter=10, tol=None).fit(X, y)
+    sparse = Est(random_state=0, max_iter=10, tol=None).fit(sp.csr_matrix(X), y)
+    assert_allclose(_weights(dense), _weights(sparse), rtol=1e-9, atol=1e-12)
+    assert_array_equal(dense.predict(X), sparse.predict(sp.csr_matrix(X)))
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_class_weight_balanced_equals_its_dict(Est, binary):
+    X, y = binary
+    y = y.copy()
+    y[: 150][y[:150] == 1] = 0  # imbalance the classes
+    counts = np.bincount(y)
+    balanced = len(y) / (2 * counts)
+    a = Est(class_weight="balanced", random_state=0, max_iter=10, tol=None).fit(X, y)
+    b = Est(class_weight={0: balanced[0], 1: balanced[1]}, random_state=0, max_iter=10,
+            tol=None).fit(X, y)
+    assert_allclose(_weights(a), _weights(b), rtol=1e-12)
+    unweighted = Est(random_state=0, max_iter=10, tol=None).fit(X, y)
+    # Weighting the rare class up predicts it more often.
+    assert (a.predict(X) == 1).sum() > (unweighted.predict(X) == 1).sum()
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_zero_sample_weight_is_removal(Est, binary):
+    X, y = binary
+    sw = np.ones(len(y))
+    sw[::3] = 0
+    kwargs = dict(random_state=0, max_iter=5, tol=None, shuffle=False)
+    if Est is not PerceptronClassifier:
+        kwargs["batch_size"] = None
+    a = Est(**kwargs).fit(X, y, sample_weight=sw)
+    b = Est(**kwargs).fit(X[sw > 0], y[sw > 0])
+    assert_allclose(_weights(a), _weights(b), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])
+def test_integer_weights_equal_repeated_rows_full_batch(Est, binary):
+    X, y = binary
+    sw = np.random.RandomState(0).randint(0, 4, len(y))
+    kwargs = dict(random_state=0, max_iter=20, tol=None, batch_size=None)
+    a = Est(**kwargs).fit(X, y, sample_weight=sw)
+    b = Est(**kwargs).fit(np.repeat(X, sw, axis=0), np.repeat(y, sw))
+    assert_allclose(_weights(a), _weights(b), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_partial_fit_requires_classes_then_trains_one_epoch(Est, blobs):
+    X, y = blobs
+    est = Est(random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        est.partial_fit(X, y)
+    est.partial_fit(X[:100], y[:100], classes=[0, 1, 2])
+    assert est.n_iter_ == 1 and est.t_ == 100
+    est.partial_fit(X[100:], y[100:])
+    assert est.n_iter_ == 2 and est.t_ == 300
+    with pytest.raises(ValueError, match="not among the classes"):
+        est.partial_fit(X[:5], [0, 1, 7, 0, 1])
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(X[:5, :2], y[:5])
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_partial_fit_epochs_equal_fit_epochs(Est, blobs):
+    X, y = blobs
+    fitted = Est(random_state=0, max_iter=3, tol=None, shuffle=False).fit(X, y)
+    stepped = Est(random_state=0, shuffle=False)
+    for _ in range(3):
+        stepped.partial_fit(X, y, classes=np.unique(y))
+    assert_allclose(_weights(stepped), _weights(fitted), rtol=1e-12)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_warm_start_continues(Est, blobs):
+    X, y = blobs
+    once = Est(random_state=0, max_iter=6, tol=None, shuffle=False).fit(X, y)
+    twice = Est(random_state=0, max_iter=3, tol=None, shuffle=False, warm_start=True)
+    twice.fit(X, y)
+    twice.fit(X, y)
+    assert twice.n_iter_ == 6
+    assert_allclose(_weights(twice), _weights(once), rtol=1e-12)
+    cold = Est(random_state=0, max_iter=3, tol=None, shuffle=False)
+    cold.fit(X, y)
+    w = _weights(cold)
+    cold.fit(X, y)
+    assert_allclose(_weights(cold), w)  # no warm start: the same 3 epochs again
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_same_seed_same_model_and_clone(Est, blobs):
+    X, y = blobs
+    a = Est(random_state=3, max_iter=5, tol=None).fit(X, y)
+    b = clone(a).fit(X, y)
+    assert_array_equal(_weights(a), _weights(b))
+    restored = pickle.loads(pickle.dumps(a))
+    assert_array_equal(restored.predict(X), a.predict(X))
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_verbose_prints_ten_lines_and_flags_rises(Est, blobs, capsys):
+    X, y = blobs
+    Est(random_state=0, max_iter=100, tol=None, verbose=1).fit(X, y)
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("Epoch")]
+    assert len(lines) == 10
+    assert [int(re.search(r"Epoch\s+(\d+)", l).group(1)) for l in lines] == list(range(0, 100, 10))
+    losses = [float(re.search(r"train loss ([0-9.eE+-]+)", l).group(1)) for l in lines]
+    for previous, current, line in zip(losses, losses[1:], lines[1:]):
+        assert ("WARNING" in line) == (current > previous)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_callback_receives_epochs_and_can_stop(Est, blobs):
+    X, y = blobs
+    seen = []
+
+    def callback(estimator, info):
+        seen.append((info["epoch"], info["loss"], estimator.n_iter_))
+        return info["epoch"] == 3
+
+    est = Est(random_state=0, max_iter=50, tol=None, callback=callback).fit(X, y)
+    assert est.n_iter_ == 4
+    assert [s[0] for s in seen] == [0, 1, 2, 3]
+    assert [s[1] for s in seen] == est.loss_curve_
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_early_stopping_records_validation_and_keeps_best(Est, binary):
+    X, y = binary
+    est = Est(random_state=0, early_stopping=True, validation_fraction=0.2, max_iter=200,
+              n_iter_no_change=5).fit(X, y)
+    assert len(est.validation_scores_) == est.n_iter_ == len(est.validation_loss_curve_)
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    assert est.n_iter_ < 200
+    # The kept weights are the best epoch's: rescoring the held-out part agrees.
+    assert est.best_validation_score_ >= est.validation_scores_[-1]
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_tol_stops_and_tol_none_runs_max_iter(Est, binary):
+    X, y = binary
+    est = Est(random_state=0, max_iter=500, tol=None).fit(X, y)
+    if Est is PerceptronClassifier and est.n_iter_ < 500:
+        assert est.loss_curve_[-1] == 0  # only a mistake-free epoch ends it early
+    else:
+        assert est.n_iter_ == 500
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stopped = Est(random_state=0, max_iter=500, tol=1e-2, n_iter_no_change=3).fit(X, y)
+    assert stopped.n_iter_ < 500
+
+
+@pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])
+def test_max_iter_reached_warns(Est, binary):
+    X, y = binary
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        Est(random_state=0, max_iter=2, tol=1e-12).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])
+def test_divergent_run_keeps_finite_weights_and_warns(Est, binary):
+    X, y = binary
+    X = X * 1e200
+    extra = {"activation": "relu"} if Est is TwoLayerBackpropClassifier else {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = Est(random_state=0, learning_rate=1e200, learning_rate_schedule="constant",
+                  max_iter=20, tol=None, **extra).fit(X, y)
+    assert np.all(np.isfinite(_weights(est)))
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert any("diverged" in m and "Lower learning_rate" in m for m in messages)
+    assert not any(issubclass(w.category, RuntimeWarning) for w in caught)
+    assert est.n_iter_ < 20
+
+
+@pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])
+def test_adaptive_schedule_halves_step_on_rises_only(Est, binary):
+    X, y = binary
+    est = Est(random_state=0, learning_rate=50.0, max_iter=40, tol=None).fit(X, y)
+    rises = sum(b > a for a, b in zip(est.loss_curve_, est.loss_curve_[1:]))
+    assert est.learning_rate_ == pytest.approx(50.0 * 0.5**rises)
+    constant = Est(random_state=0, learning_rate=50.0, max_iter=40, tol=None,
+                   learning_rate_schedule="constant").fit(X, y)
+    assert constant.learning_rate_ == 50.0
+
+
+@pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])
+def test_extreme_inputs_give_no_warnings_or_nan(Est):
+    X = np.array([[1e4, -1e4], [-1e4, 1e4], [1e4, 1e4], [-1e4, -1e4]])
+    y = [0, 1, 1, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        est = Est(random_state=0, max_iter=5, tol=None).fit(X, y)
+        proba = est.predict_proba(X)
+    assert np.all(np.isfinite(proba)) and np.all(np.isfinite(_weights(est)))
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize(
+    "params, message",
+    [({"learning_rate": -1.0}, "learning_rate"), ({"max_iter": 0}, "max_iter"),
+     ({"class_weight": "equal"}, "class_weight"), ({"validation_fraction": 1.5}, "validation_fraction")],
+)
+def test_bad_parameters_are_named(Est, params, message, blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match=message):
+        Est(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_bad_data_messages(Est, blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match="one class"):
+        Est().fit(X, np.zeros(len(y)))
+    with pytest.raises(ValueError, match="NaN"):
+        Est().fit(np.full_like(X, np.nan), y)
+    with pytest.raises(ValueError, match="(?i)sample weights"):
+        Est().fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="balanced"):
+        Est(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+    fitted = Est(max_iter=2, tol=None).fit(X, y)
+    with pytest.raises(ValueError, match="4 features"):
+        fitted.predict(X[:, :3])
