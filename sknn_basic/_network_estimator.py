@@ -47,7 +47,7 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
             return "softmax"
         return "sigmoid"
 
-    _softmax_for_multiclass = False
+    _softmax_for_multiclass = True
 
     def _draw_weights(self, random_state, fan_in, fan_out, dtype):
         scale = 1.0 / np.sqrt(fan_in) if self.init_scale is None else self.init_scale
@@ -102,8 +102,9 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
         -------
         ndarray of shape (n_samples, n_classes)
             Rows sum to 1, columns in the order of ``classes_``.  With two
-            classes the output unit gives ``P(classes_[1])``; with several
-            sigmoid outputs their values are normalised to sum to 1.
+            classes the output unit gives ``P(classes_[1])``; with several,
+            the softmax outputs (log loss) or the sigmoid outputs normalised
+            to sum to 1 (squared error).
         """
         outputs = self._output_values(self._validate_X(X))
         if outputs.shape[1] == 1:

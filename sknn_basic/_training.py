@@ -17,6 +17,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 __all__ = ["train", "batch_slices", "TrainingState"]
 
+#: A loss this many times the best one met is an overshoot, not noise.
+OVERSHOOT = 1.1
+
 
 class _Model:
     """What the loop expects of a model (documentation only; not a base class).
@@ -48,6 +51,7 @@ class TrainingState:
         self.no_improvement_count = 0
         self.last_printed_loss = None
         self.best_parameters = None
+        self.momentum_restarted = False
 
 
 def batch_slices(n_samples, batch_size):
@@ -187,14 +191,29 @@ def train(
             and getattr(estimator, "learning_rate_schedule", None) == "adaptive"
         )
         if step_halved:
-            # The step overshot: halve it.  A rise never happens with a step
-            # small enough, so runs whose loss only falls are those of the
-            # constant schedule.  The stopping rule starts afresh from here,
-            # since the losses met with the larger step no longer compare.
-            model.learning_rate *= 0.5
-            estimator.learning_rate_ = model.learning_rate
-            state.best_loss = loss
-            state.no_improvement_count = 0
+            # The step overshot.  With momentum, the first answer is to
+            # restart it (zero velocity), since momentum alone makes a loss
+            # oscillate; a rise right after a restart, or without momentum,
+            # halves the step.  A run whose loss only falls is the constant
+            # schedule's.
+            velocities = getattr(model, "velocities", None)
+            if velocities is not None and not state.momentum_restarted:
+                for velocity in velocities:
+                    velocity[...] = 0
+                state.momentum_restarted = True
+            else:
+                model.learning_rate *= 0.5
+                estimator.learning_rate_ = model.learning_rate
+                state.momentum_restarted = False
+            if loss > OVERSHOOT * state.best_loss:
+                # Far above the best: the losses met with the larger step no
+                # longer compare, so the stopping rule starts afresh.  Small
+                # rises (mini-batch noise) leave it alone, or it would never
+                # stop.
+                state.best_loss = loss
+                state.no_improvement_count = 0
+        else:
+            state.momentum_restarted = False
 
         validation_loss = validation_score = None
         if early_stopping:
@@ -210,7 +229,7 @@ def train(
             state.best_validation_score = max(state.best_validation_score, validation_score)
             estimator.best_validation_score_ = state.best_validation_score
         else:
-            improved = step_halved or loss <= state.best_loss - tol
+            improved = loss <= state.best_loss - tol
         state.best_loss = min(state.best_loss, loss)
         if not early_stopping:
             estimator.best_loss_ = state.best_loss

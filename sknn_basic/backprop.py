@@ -34,10 +34,11 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
     learning_rate : float, default=0.3
         Step size of gradient descent (> 0).
     learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
-        "constant" keeps ``learning_rate`` throughout.  "adaptive" halves the
-        step after every epoch whose training loss is higher than the previous
-        epoch's; a run whose loss never rises (the lessons' runs) is the same
-        under both.
+        "constant" keeps ``learning_rate`` throughout.  "adaptive" answers an
+        epoch whose training loss is higher than the previous epoch's by
+        halving the step (with momentum: by first restarting the momentum,
+        and halving only if the next epoch rises too); a run whose loss never
+        rises, such as the lessons' runs, is the same under both.
     momentum : float, default=0.9
         Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent.
     batch_size : int, "auto" or None, default="auto"
@@ -149,8 +150,6 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         "activation": [StrOptions({"sigmoid", "tanh", "relu"})],
         "momentum": [Interval(Real, 0, 1, closed="left")],
     }
-
-    _softmax_for_multiclass = True
 
     def __init__(
         self,

@@ -16,11 +16,13 @@ __all__ = ["SigmoidGDClassifier"]
 class SigmoidGDClassifier(BaseNetworkClassifier):
     """Sigmoid units trained by (mini-batch) gradient descent.
 
-    One sigmoid unit for two classes, one per class (one-vs-rest, trained
-    together) for more.  Each batch moves the weights by ``learning_rate``
-    times the weighted mean over the batch of the error term times the
-    input, the error term being ``(y - o) o (1 - o)`` for the squared error
-    and ``y - o`` for the log loss.
+    One sigmoid unit for two classes.  For more, one unit per class: sigmoid
+    units on one-hot targets with the squared error, or a softmax over the
+    units with the log loss (multinomial logistic regression).  Each batch
+    moves the weights by ``learning_rate`` times the weighted mean over the
+    batch of the error term times the input, the error term being
+    ``(y - o) o (1 - o)`` for the squared error and ``y - o`` for the log
+    loss.
 
     Parameters
     ----------
@@ -31,10 +33,11 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
     learning_rate : float, default=0.5
         Step size of gradient descent (> 0).
     learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
-        "constant" keeps ``learning_rate`` throughout.  "adaptive" halves the
-        step after every epoch whose training loss is higher than the previous
-        epoch's; a run whose loss never rises (the lessons' runs) is the same
-        under both.
+        "constant" keeps ``learning_rate`` throughout.  "adaptive" answers an
+        epoch whose training loss is higher than the previous epoch's by
+        halving the step (with momentum: by first restarting the momentum,
+        and halving only if the next epoch rises too); a run whose loss never
+        rises, such as the lessons' runs, is the same under both.
     batch_size : int, "auto" or None, default="auto"
         Samples per update.  None uses the full batch (the lessons' setting);
         "auto" is ``min(200, n_samples)``, so small data sets are trained

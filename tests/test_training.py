@@ -246,12 +246,33 @@ def test_divergent_run_keeps_finite_weights_and_warns(Est, binary):
 @pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])
 def test_adaptive_schedule_halves_step_on_rises_only(Est, binary):
     X, y = binary
-    est = Est(random_state=0, learning_rate=50.0, max_iter=40, tol=None).fit(X, y)
+    extra = {"momentum": 0.0} if Est is TwoLayerBackpropClassifier else {}
+    est = Est(random_state=0, learning_rate=50.0, max_iter=40, tol=None, **extra).fit(X, y)
     rises = sum(b > a for a, b in zip(est.loss_curve_, est.loss_curve_[1:]))
+    assert rises > 0
     assert est.learning_rate_ == pytest.approx(50.0 * 0.5**rises)
     constant = Est(random_state=0, learning_rate=50.0, max_iter=40, tol=None,
-                   learning_rate_schedule="constant").fit(X, y)
+                   learning_rate_schedule="constant", **extra).fit(X, y)
     assert constant.learning_rate_ == 50.0
+
+
+def test_adaptive_schedule_restarts_momentum_before_halving(binary):
+    X, y = binary
+    est = TwoLayerBackpropClassifier(random_state=0, learning_rate=50.0, momentum=0.9,
+                                     max_iter=40, tol=None).fit(X, y)
+    rises = [b > a for a, b in zip(est.loss_curve_, est.loss_curve_[1:])]
+    # Each rise first restarts the momentum; only a rise right after a
+    # restart halves the step.
+    halvings, restarted = 0, False
+    for rise in rises:
+        if rise and restarted:
+            halvings, restarted = halvings + 1, False
+        elif rise:
+            restarted = True
+        else:
+            restarted = False
+    assert sum(rises) > halvings
+    assert est.learning_rate_ == pytest.approx(50.0 * 0.5**halvings)
 
 
 @pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])

@@ -1,0 +1,114 @@
+"""TwoLayerBackpropClassifier: the lessons' S6 run to 1e-8, XOR, and its extras."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_classification, make_moons
+from sklearn.preprocessing import StandardScaler
+
+from sknn_basic import TwoLayerBackpropClassifier
+from sknn_basic import functional as F
+
+S6_PARAMS = dict(n_hidden=2, loss="squared_error", learning_rate=0.005, max_iter=900,
+                 batch_size=None, momentum=0.0, fit_intercept=False, init_scale=6 ** -0.5,
+                 random_state=21, tol=None)
+
+
+def test_s6_weights_and_accuracy(reference, lesson_split):
+    s6 = reference["S6_backprop_admissions"]
+    X_train, X_test, y_train, y_test = lesson_split
+    net = TwoLayerBackpropClassifier(**S6_PARAMS).fit(X_train, y_train)
+    assert net.n_iter_ == 900
+    assert net.coefs_[0].shape == (6, 2) and net.coefs_[1].shape == (2, 1)
+    assert_allclose(net.coefs_[0], s6["weights_input_hidden"], rtol=0, atol=1e-8)
+    assert_allclose(net.coefs_[1].ravel(), s6["weights_hidden_output"], rtol=0, atol=1e-8)
+    assert net.score(X_test, y_test) == pytest.approx(s6["test_accuracy"], abs=1e-12)
+
+
+def test_s6_initial_draw_order(lesson_split):
+    X_train, _, y_train, _ = lesson_split
+    net = TwoLayerBackpropClassifier(**{**S6_PARAMS, "learning_rate": 1e-300, "max_iter": 1})
+    net.fit(X_train, y_train)
+    rng = np.random.RandomState(21)
+    w_ih = rng.normal(0, 6 ** -0.5, (6, 2))
+    w_ho = rng.normal(0, 6 ** -0.5, 2)
+    assert_allclose(net.coefs_[0], w_ih, rtol=1e-15)
+    assert_allclose(net.coefs_[1].ravel(), w_ho, rtol=1e-15)
+
+
+def test_learns_xor_with_the_docstring_setting(reference):
+    s1 = reference["S1_logic_gates"]
+    X, y = np.array(s1["inputs"]), np.array(s1["XOR"])
+    net = TwoLayerBackpropClassifier(n_hidden=4, learning_rate=1.0, max_iter=2000,
+                                     batch_size=None, tol=None, random_state=0).fit(X, y)
+    assert_array_equal(net.predict(X), y)
+    assert net.loss_curve_[-1] < 0.05
+
+
+def test_default_init_scale_is_one_over_sqrt_fan_in():
+    X, y = make_classification(n_samples=50, n_features=9, random_state=0)
+    net = TwoLayerBackpropClassifier(n_hidden=16, learning_rate=1e-300, max_iter=1, tol=None,
+                                     random_state=3).fit(X, y)
+    rng = np.random.RandomState(3)
+    assert_allclose(net.coefs_[0], rng.normal(0, 1 / 3, (9, 16)), rtol=1e-15)
+    assert_allclose(net.coefs_[1], rng.normal(0, 1 / 4, (16, 1)), rtol=1e-15)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_activations_learn_moons(activation):
+    X, y = make_moons(n_samples=300, noise=0.15, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    net = TwoLayerBackpropClassifier(activation=activation, random_state=0, max_iter=300).fit(X, y)
+    assert net.score(X, y) > 0.95
+
+
+def test_decision_function_is_the_output_pre_activation():
+    X, y = make_classification(n_samples=120, n_features=5, n_informative=3, n_classes=3,
+                               random_state=1)
+    for loss in ["log_loss", "squared_error"]:
+        net = TwoLayerBackpropClassifier(loss=loss, random_state=0, max_iter=30).fit(X, y)
+        hidden = F.sigmoid(X @ net.coefs_[0] + net.intercepts_[0])
+        logits = hidden @ net.coefs_[1] + net.intercepts_[1]
+        assert_allclose(net.decision_function(X), logits, rtol=1e-12)
+        proba = net.predict_proba(X)
+        assert_allclose(proba.sum(axis=1), 1.0)
+        expected = F.softmax(logits) if loss == "log_loss" else F.sigmoid(logits) / F.sigmoid(logits).sum(1, keepdims=True)
+        assert_allclose(proba, expected, rtol=1e-12)
+        assert_array_equal(net.classes_[proba.argmax(1)], net.predict(X))
+
+
+def test_momentum_matches_hand_written_updates():
+    X, y = make_classification(n_samples=30, n_features=4, random_state=2)
+    net = TwoLayerBackpropClassifier(n_hidden=3, momentum=0.5, learning_rate=0.2, batch_size=None,
+                                     max_iter=3, tol=None, random_state=0).fit(X, y)
+    rng = np.random.RandomState(0)
+    W = [rng.normal(0, 0.5, (4, 3)), rng.normal(0, 3 ** -0.5, (3, 1))]
+    b = [np.zeros(3), np.zeros(1)]
+    velocity = [np.zeros_like(a) for a in W + b]
+    for _ in range(3):
+        acts = F.forward_pass(X, W, b)
+        gW, gb = F.backward_pass(X, y, acts, W, loss="log_loss", fit_intercept=True)
+        for param, grad, v in zip(W + b, gW + gb, velocity):
+            v *= 0.5
+            v -= 0.2 * grad
+            param += v
+    assert_allclose(net.coefs_[0], W[0], rtol=1e-12)
+    assert_allclose(net.intercepts_[1], b[1], rtol=1e-12, atol=1e-15)
+
+
+def test_class_weight_helps_the_rare_class():
+    X, y = make_classification(n_samples=600, n_features=5, weights=[0.93, 0.07], random_state=0,
+                               flip_y=0.0)
+    X = StandardScaler().fit_transform(X)
+    plain = TwoLayerBackpropClassifier(random_state=0).fit(X, y)
+    weighted = TwoLayerBackpropClassifier(random_state=0, class_weight="balanced").fit(X, y)
+    recall = lambda est: np.mean(est.predict(X[y == 1]) == 1)
+    assert recall(weighted) > recall(plain)
+
+
+def test_validation_loss_curve_beside_scores():
+    X, y = make_moons(n_samples=400, noise=0.3, random_state=0)
+    net = TwoLayerBackpropClassifier(early_stopping=True, random_state=0, n_iter_no_change=5).fit(X, y)
+    assert len(net.validation_loss_curve_) == len(net.validation_scores_) == net.n_iter_
+    assert all(np.isfinite(net.validation_loss_curve_))
+    assert net.validation_loss_curve_[-1] < net.validation_loss_curve_[0]

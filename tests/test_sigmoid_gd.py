@@ -1,0 +1,109 @@
+"""SigmoidGDClassifier: the lessons' S3 run to 1e-8, losses and probabilities."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_classification
+from sklearn.preprocessing import StandardScaler
+
+from sknn_basic import SigmoidGDClassifier
+from sknn_basic import functional as F
+
+S3_PARAMS = dict(loss="squared_error", learning_rate=0.5, max_iter=1000, batch_size=None,
+                 fit_intercept=False, random_state=42, tol=None)
+
+
+def test_s3_weights_accuracy_and_loss_curve(reference, lesson_split):
+    s3 = reference["S3_sigmoid_gd_admissions"]
+    X_train, X_test, y_train, y_test = lesson_split
+    clf = SigmoidGDClassifier(**S3_PARAMS).fit(X_train, y_train)
+    assert clf.n_iter_ == 1000
+    assert_allclose(clf.coef_.ravel(), s3["weights"], rtol=0, atol=1e-8)
+    assert clf.score(X_test, y_test) == pytest.approx(s3["test_accuracy"], abs=1e-12)
+    # loss_curve_[e] is the halved MSE before epoch e's update, i.e. after
+    # epoch e-1's: the lessons printed the MSE after epochs 0, 100, ..., 900.
+    assert_allclose(2 * np.array(clf.loss_curve_[1::100]), s3["train_mse_every_100_epochs"],
+                    rtol=0, atol=1e-8)
+
+
+def test_s3_initial_weights_are_the_first_draws(lesson_split):
+    X_train, _, y_train, _ = lesson_split
+    clf = SigmoidGDClassifier(**{**S3_PARAMS, "max_iter": 1}).fit(X_train, y_train)
+    w0 = np.random.RandomState(42).normal(0, 6 ** -0.5, 6)
+    out = F.sigmoid(X_train @ w0)
+    step = 0.5 * np.mean(((y_train - out) * out * (1 - out))[:, None] * X_train, axis=0)
+    assert_allclose(clf.coef_.ravel(), w0 + step, rtol=0, atol=1e-14)
+
+
+def test_schedules_agree_on_the_lessons_run(lesson_split):
+    X_train, _, y_train, _ = lesson_split
+    a = SigmoidGDClassifier(**S3_PARAMS).fit(X_train, y_train)
+    b = SigmoidGDClassifier(**S3_PARAMS, learning_rate_schedule="constant").fit(X_train, y_train)
+    assert a.learning_rate_ == 0.5
+    assert_allclose(a.coef_, b.coef_, rtol=0, atol=0)
+
+
+@pytest.fixture(scope="module")
+def three_classes():
+    X, y = make_classification(n_samples=300, n_features=6, n_informative=4, n_classes=3,
+                               random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+def test_predict_proba_is_consistent(loss, three_classes):
+    X, y = three_classes
+    clf = SigmoidGDClassifier(loss=loss, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (300, 3)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.all(proba >= 0)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+    assert_allclose(clf.predict_log_proba(X), np.log(proba))
+    binary = SigmoidGDClassifier(loss=loss, random_state=0).fit(X, y == 0)
+    p = binary.predict_proba(X)
+    assert_allclose(p[:, 1], F.sigmoid(binary.decision_function(X)))
+    np.testing.assert_array_equal(binary.classes_[p.argmax(axis=1)], binary.predict(X))
+
+
+def test_log_loss_full_batch_is_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = make_classification(n_samples=200, n_features=4, n_informative=4, n_redundant=0,
+                               flip_y=0.2, random_state=1)
+    X = StandardScaler().fit_transform(X)
+    clf = SigmoidGDClassifier(batch_size=None, learning_rate=2.0, max_iter=20000, tol=1e-12,
+                              n_iter_no_change=20, random_state=0).fit(X, y)
+    ref = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(X, y)
+    assert_allclose(clf.coef_, ref.coef_, rtol=1e-3, atol=1e-3)
+    assert_allclose(clf.intercept_, ref.intercept_, rtol=1e-3, atol=1e-3)
+
+
+def test_alpha_shrinks_the_weights(three_classes):
+    X, y = three_classes
+    free = SigmoidGDClassifier(random_state=0, max_iter=50, tol=None).fit(X, y)
+    ridge = SigmoidGDClassifier(random_state=0, max_iter=50, tol=None, alpha=0.1).fit(X, y)
+    assert np.linalg.norm(ridge.coef_) < 0.7 * np.linalg.norm(free.coef_)
+    # The curve includes the penalty term.
+    assert ridge.loss_curve_[-1] >= 0.05 * np.sum(ridge.coef_**2)
+
+
+def test_init_scale_sets_the_initial_spread(three_classes):
+    X, y = three_classes
+    clf = SigmoidGDClassifier(init_scale=3.0, random_state=7, max_iter=1, tol=None,
+                              learning_rate=1e-12).fit(X, y)
+    expected = np.random.RandomState(7).normal(0, 3.0, (6, 3)).T
+    assert_allclose(clf.coef_, expected, rtol=1e-9)
+
+
+def test_mini_batches_of_one_sample_are_per_sample_gradient_descent():
+    X, y = make_classification(n_samples=20, n_features=3, n_informative=2, n_redundant=0,
+                               random_state=2)
+    clf = SigmoidGDClassifier(batch_size=1, shuffle=False, max_iter=2, tol=None,
+                              fit_intercept=False, random_state=0, learning_rate=0.1).fit(X, y)
+    w = np.random.RandomState(0).normal(0, 3 ** -0.5, 3)
+    for _ in range(2):
+        for x_i, y_i in zip(X, y):
+            o = F.sigmoid(x_i @ w)
+            w = w + 0.1 * (y_i - o) * x_i
+    assert_allclose(clf.coef_.ravel(), w, rtol=1e-12)
