@@ -15,7 +15,18 @@ from . import functional as F
 from ._base import BaseTrainedClassifier
 from ._network import LayeredModel
 
-__all__ = ["BaseNetworkClassifier"]
+__all__ = ["BaseNetworkClassifier", "auto_batch_size"]
+
+
+def auto_batch_size(n_samples):
+    """The batch size that ``batch_size="auto"`` means: ``min(n, max(200, n // 64))``.
+
+    Small data sets (up to 200 samples) are trained full-batch, where sample
+    weights are exactly equivalent to repeated rows; large ones in about 64
+    batches per epoch, so that the fixed cost of an update stays small
+    beside its arithmetic.
+    """
+    return min(n_samples, max(200, n_samples // 64))
 
 
 class BaseNetworkClassifier(BaseTrainedClassifier):
@@ -33,11 +44,11 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
     _hidden_activation = "sigmoid"
 
     def _batch_rows(self, n_samples):
-        """Rows per batch: None is the full batch, "auto" is ``min(200, n_samples)``."""
+        """Rows per batch: None is the full batch; "auto" see :func:`auto_batch_size`."""
         if self.batch_size is None:
             return n_samples
         if self.batch_size == "auto":
-            return min(200, n_samples)
+            return auto_batch_size(n_samples)
         return min(self.batch_size, n_samples)
 
     def _output_activation(self):

@@ -17,6 +17,10 @@ from sklearn.exceptions import ConvergenceWarning
 
 __all__ = ["train", "batch_slices", "TrainingState"]
 
+#: The adaptive schedule reacts to an epoch loss this many times the previous
+#: one: mini-batch noise makes smaller rises, an overshooting step larger ones.
+RISE = 1.01
+
 #: A loss this many times the best one met is an overshoot, not noise.
 OVERSHOOT = 1.1
 
@@ -78,7 +82,10 @@ def batch_slices(n_samples, batch_size):
 def _all_finite(arrays):
     # A sum is finite only if every term is: one reduction per array instead
     # of a boolean array as large as the parameters.
-    return all(np.isfinite(np.sum(a)) for a in arrays)
+    for a in arrays:
+        if not math.isfinite(a.sum()):
+            return False
+    return True
 
 
 def _copy_parameters(parameters):
@@ -90,9 +97,9 @@ def _restore_parameters(parameters, saved):
         p[...] = s
 
 
-def _print_epoch(estimator, state, epoch, loss, validation_score, every):
-    """The lessons' progress lines: the loss, flagged when it rose."""
-    if estimator.verbose >= 2 or epoch % every == 0:
+def _print_epoch(estimator, state, epoch, loss, validation_score, shown):
+    """The lessons' progress lines: the loss, flagged when it rose since the last line."""
+    if estimator.verbose >= 2 or shown is None or epoch in shown:
         line = f"Epoch {epoch:>5d}: train loss {loss:.8f}"
         if validation_score is not None:
             line += f", validation score {validation_score:.6f}"
@@ -159,7 +166,10 @@ def train(
         state = TrainingState()
         estimator._training_state = state
     early_stopping = validation is not None
-    every = max(1, max_epochs // 10)
+    # Ten evenly spaced epochs of this call (0, 100, ..., 900 of 1000, as the
+    # lessons printed); every epoch of a partial_fit call.
+    first = estimator.n_iter_
+    shown = None if incremental else {first + round(i * max_epochs / 10) for i in range(10)}
     stop_reason = "max_iter"
     needs_order = estimator.shuffle and getattr(model, "uses_order", True)
 
@@ -187,7 +197,7 @@ def train(
         estimator.t_ += n_samples
         estimator.loss_curve_.append(loss)
         step_halved = (
-            loss > previous_loss
+            loss > RISE * previous_loss
             and getattr(estimator, "learning_rate_schedule", None) == "adaptive"
         )
         if step_halved:
@@ -236,7 +246,7 @@ def train(
         state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
 
         if estimator.verbose:
-            _print_epoch(estimator, state, epoch, loss, validation_score, every)
+            _print_epoch(estimator, state, epoch, loss, validation_score, shown)
 
         if estimator.callback is not None:
             info = {

@@ -35,15 +35,17 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         Step size of gradient descent (> 0).
     learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
         "constant" keeps ``learning_rate`` throughout.  "adaptive" answers an
-        epoch whose training loss is higher than the previous epoch's by
-        halving the step (with momentum: by first restarting the momentum,
-        and halving only if the next epoch rises too); a run whose loss never
-        rises, such as the lessons' runs, is the same under both.
+        epoch whose training loss is more than 1 % above the previous epoch's
+        (an overshooting step; mini-batch noise makes smaller rises) by
+        halving the step, or with momentum by first restarting the momentum
+        and halving only if the next epoch rises too.  A run whose loss never
+        rises so, such as the lessons' runs, is the same under both.
     momentum : float, default=0.9
         Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent.
     batch_size : int, "auto" or None, default="auto"
-        Samples per update: None is the full batch (the lessons' setting),
-        "auto" is ``min(200, n_samples)``.
+        Samples per update.  None is the full batch (the lessons' setting);
+        "auto" is ``min(n_samples, max(200, n_samples // 64))``: full-batch
+        up to 200 samples, about 64 batches per epoch beyond 12,800.
     max_iter : int, default=200
         Maximum number of epochs.
     tol : float or None, default=1e-4
