@@ -22,7 +22,7 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
 
     Parameters
     ----------
-    n_hidden : int, default=32
+    n_hidden : int, default=64
         Number of hidden units.
     activation : {"sigmoid", "tanh", "relu"}, default="sigmoid"
         Activation of the hidden units ("sigmoid" is the lessons').
@@ -31,7 +31,7 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         units (one-hot targets for several classes).  "log_loss" uses a
         sigmoid output for two classes and a softmax for more, with the
         cross-entropy.
-    learning_rate : float, default=0.3
+    learning_rate : float, default=0.5
         Step size of gradient descent (> 0).
     learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
         "constant" keeps ``learning_rate`` throughout.  "adaptive" answers an
@@ -155,11 +155,11 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
 
     def __init__(
         self,
-        n_hidden=32,
+        n_hidden=64,
         *,
         activation="sigmoid",
         loss="log_loss",
-        learning_rate=0.3,
+        learning_rate=0.5,
         momentum=0.9,
         learning_rate_schedule="adaptive",
         batch_size="auto",
