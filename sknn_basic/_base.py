@@ -67,42 +67,47 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
         return X, y
 
     def _set_classes(self, y, classes, first_call):
+        """Set ``classes_`` on a first call, or check y against it; return y's indices."""
         if first_call:
-            labels = unique_labels(y) if classes is None else unique_labels(classes)
-            if classes is None and len(labels) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} can't train when only one class is present "
-                    f"(found only {labels.tolist()!r}); the target needs at least two "
-                    "classes."
-                )
+            if classes is None:
+                labels, y_index = np.unique(y, return_inverse=True)
+                if len(labels) < 2:
+                    raise ValueError(
+                        f"{type(self).__name__} can't train when only one class is "
+                        f"present (found only {labels.tolist()!r}); the target needs at "
+                        "least two classes."
+                    )
+                self.classes_ = labels
+                return y_index
+            labels = unique_labels(classes)
             if len(labels) < 2:
                 raise ValueError(
                     f"classes must hold at least two classes, got {labels.tolist()!r}."
                 )
             self.classes_ = labels
-            return
-        if classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
             raise ValueError(
                 f"classes={unique_labels(classes).tolist()!r} differs from the classes of "
                 f"the first call, {self.classes_.tolist()!r}; call fit to start anew."
             )
-        unseen = np.setdiff1d(unique_labels(y), self.classes_)
+        unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:
             raise ValueError(
                 f"y holds labels {unseen.tolist()!r} that are not among the classes "
                 f"learnt so far, {self.classes_.tolist()!r}. Pass every class to the "
                 "first partial_fit call with `classes=`, or call fit."
             )
+        return np.searchsorted(self.classes_, y)
 
-    def _encode_targets(self, y, dtype):
-        y_index = np.searchsorted(self.classes_, y)
+    def _encode_targets(self, y_index, dtype):
+        """0/1 targets of the output units: one column for two classes, one-hot otherwise."""
         n_outputs = self._n_outputs()
         Y = np.zeros((len(y_index), n_outputs), dtype=dtype)
         if n_outputs == 1:
             Y[:, 0] = y_index == 1
         else:
             Y[np.arange(len(y_index)), y_index] = 1
-        return y_index, Y
+        return Y
 
     def _combined_weights(self, X, y_index, sample_weight, incremental):
         """Sample weight times class weight, or None where all are equal to one."""
@@ -130,10 +135,10 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, classes, incremental):
         first_call = not hasattr(self, "classes_") or not (incremental or self.warm_start)
         X, y = self._validate_training_data(X, y, reset=first_call)
-        self._set_classes(y, classes, first_call)
+        y_index = self._set_classes(y, classes, first_call)
         if first_call:
             self._dtype = X.dtype
-        y_index, Y = self._encode_targets(y, X.dtype)
+        Y = self._encode_targets(y_index, X.dtype)
         sample_weight = self._combined_weights(X, y_index, sample_weight, incremental)
         if sample_weight is not None and not np.any(sample_weight > 0):
             raise ValueError(

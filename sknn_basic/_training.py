@@ -83,7 +83,7 @@ def _all_finite(arrays):
     # A sum is finite only if every term is: one reduction per array instead
     # of a boolean array as large as the parameters.
     for a in arrays:
-        if not math.isfinite(a.sum()):
+        if not math.isfinite(np.add.reduce(a, axis=None)):
             return False
     return True
 
@@ -173,97 +173,102 @@ def train(
     stop_reason = "max_iter"
     needs_order = estimator.shuffle and getattr(model, "uses_order", True)
 
-    for _ in range(max_epochs):
-        epoch = estimator.n_iter_
-        order = random_state.permutation(n_samples) if needs_order else None
-        saved = _copy_parameters(model.parameters)
-        with np.errstate(all="ignore"):
+    # Overflow to inf or NaN is detected after each epoch (and the epoch is
+    # undone), so NumPy's own warnings would only repeat it; the user's
+    # callback still runs under the user's settings.
+    user_errstate = np.geterr()
+    with np.errstate(all="ignore"):
+        for _ in range(max_epochs):
+            epoch = estimator.n_iter_
+            order = random_state.permutation(n_samples) if needs_order else None
+            saved = _copy_parameters(model.parameters)
             loss = model.run_epoch(X, Y, sample_weight, order) / total_weight
             loss += model.penalty()
-        if not (math.isfinite(loss) and _all_finite(model.parameters)):
-            _restore_parameters(model.parameters, saved)
-            warnings.warn(
-                f"Training diverged at epoch {epoch}: the loss or the weights became "
-                "infinite or NaN. The weights of the last finite epoch were kept and "
-                "training stopped. Lower learning_rate (for example by a factor of 10), "
-                "standardise the features, or add an L2 penalty with alpha.",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
-            stop_reason = "diverged"
-            break
-        previous_loss = estimator.loss_curve_[-1] if estimator.loss_curve_ else math.inf
-        estimator.n_iter_ += 1
-        estimator.t_ += n_samples
-        estimator.loss_curve_.append(loss)
-        step_halved = (
-            loss > RISE * previous_loss
-            and getattr(estimator, "learning_rate_schedule", None) == "adaptive"
-        )
-        if step_halved:
-            # The step overshot.  With momentum, the first answer is to
-            # restart it (zero velocity), since momentum alone makes a loss
-            # oscillate; a rise right after a restart, or without momentum,
-            # halves the step.  A run whose loss only falls is the constant
-            # schedule's.
-            velocities = getattr(model, "velocities", None)
-            if velocities is not None and not state.momentum_restarted:
-                for velocity in velocities:
-                    velocity[...] = 0
-                state.momentum_restarted = True
-            else:
-                model.learning_rate *= 0.5
-                estimator.learning_rate_ = model.learning_rate
-                state.momentum_restarted = False
-            if loss > OVERSHOOT * state.best_loss:
-                # Far above the best: the losses met with the larger step no
-                # longer compare, so the stopping rule starts afresh.  Small
-                # rises (mini-batch noise) leave it alone, or it would never
-                # stop.
-                state.best_loss = loss
-                state.no_improvement_count = 0
-        else:
-            state.momentum_restarted = False
-
-        validation_loss = validation_score = None
-        if early_stopping:
-            X_val, Y_val, sw_val, y_val = validation
-            with np.errstate(all="ignore"):
-                validation_loss = model.mean_loss(X_val, Y_val, sw_val) + model.penalty()
-            validation_score = score_validation(X_val, y_val, sw_val)
-            estimator.validation_loss_curve_.append(validation_loss)
-            estimator.validation_scores_.append(validation_score)
-            if validation_score > state.best_validation_score:
-                state.best_parameters = _copy_parameters(model.parameters)
-            improved = validation_score >= state.best_validation_score + tol
-            state.best_validation_score = max(state.best_validation_score, validation_score)
-            estimator.best_validation_score_ = state.best_validation_score
-        else:
-            improved = loss <= state.best_loss - tol
-        state.best_loss = min(state.best_loss, loss)
-        if not early_stopping:
-            estimator.best_loss_ = state.best_loss
-        state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-
-        if estimator.verbose:
-            _print_epoch(estimator, state, epoch, loss, validation_score, shown)
-
-        if estimator.callback is not None:
-            info = {
-                "epoch": epoch,
-                "loss": loss,
-                "validation_loss": validation_loss,
-                "validation_score": validation_score,
-            }
-            if estimator.callback(estimator, info):
-                stop_reason = "callback"
+            if not (math.isfinite(loss) and _all_finite(model.parameters)):
+                _restore_parameters(model.parameters, saved)
+                warnings.warn(
+                    f"Training diverged at epoch {epoch}: the loss or the weights became "
+                    "infinite or NaN. The weights of the last finite epoch were kept and "
+                    "training stopped. Lower learning_rate (for example by a factor of 10), "
+                    "standardise the features, or add an L2 penalty with alpha.",
+                    ConvergenceWarning,
+                    stacklevel=5,
+                )
+                stop_reason = "diverged"
                 break
-        if getattr(model, "converged", False):
-            stop_reason = "converged"
-            break
-        if not incremental and state.no_improvement_count >= estimator.n_iter_no_change:
-            stop_reason = "tol"
-            break
+            previous_loss = estimator.loss_curve_[-1] if estimator.loss_curve_ else math.inf
+            estimator.n_iter_ += 1
+            estimator.t_ += n_samples
+            estimator.loss_curve_.append(loss)
+            step_halved = (
+                loss > RISE * previous_loss
+                and getattr(estimator, "learning_rate_schedule", None) == "adaptive"
+            )
+            if step_halved:
+                # The step overshot.  With momentum, the first answer is to
+                # restart it (zero velocity), since momentum alone makes a loss
+                # oscillate; a rise right after a restart, or without momentum,
+                # halves the step.  A run whose loss only falls is the constant
+                # schedule's.
+                velocities = getattr(model, "velocities", None)
+                if velocities is not None and not state.momentum_restarted:
+                    for velocity in velocities:
+                        velocity[...] = 0
+                    state.momentum_restarted = True
+                else:
+                    model.learning_rate *= 0.5
+                    estimator.learning_rate_ = model.learning_rate
+                    state.momentum_restarted = False
+                if loss > OVERSHOOT * state.best_loss:
+                    # Far above the best: the losses met with the larger step no
+                    # longer compare, so the stopping rule starts afresh.  Small
+                    # rises (mini-batch noise) leave it alone, or it would never
+                    # stop.
+                    state.best_loss = loss
+                    state.no_improvement_count = 0
+            else:
+                state.momentum_restarted = False
+
+            validation_loss = validation_score = None
+            if early_stopping:
+                X_val, Y_val, sw_val, y_val = validation
+                validation_loss = model.mean_loss(X_val, Y_val, sw_val) + model.penalty()
+                validation_score = score_validation(X_val, y_val, sw_val)
+                estimator.validation_loss_curve_.append(validation_loss)
+                estimator.validation_scores_.append(validation_score)
+                if validation_score > state.best_validation_score:
+                    state.best_parameters = _copy_parameters(model.parameters)
+                improved = validation_score >= state.best_validation_score + tol
+                state.best_validation_score = max(state.best_validation_score, validation_score)
+                estimator.best_validation_score_ = state.best_validation_score
+            else:
+                improved = loss <= state.best_loss - tol
+            state.best_loss = min(state.best_loss, loss)
+            if not early_stopping:
+                estimator.best_loss_ = state.best_loss
+            state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
+
+            if estimator.verbose:
+                _print_epoch(estimator, state, epoch, loss, validation_score, shown)
+
+            if estimator.callback is not None:
+                info = {
+                    "epoch": epoch,
+                    "loss": loss,
+                    "validation_loss": validation_loss,
+                    "validation_score": validation_score,
+                }
+                with np.errstate(**user_errstate):
+                    stop = estimator.callback(estimator, info)
+                if stop:
+                    stop_reason = "callback"
+                    break
+            if getattr(model, "converged", False):
+                stop_reason = "converged"
+                break
+            if not incremental and state.no_improvement_count >= estimator.n_iter_no_change:
+                stop_reason = "tol"
+                break
 
     if early_stopping and not incremental and state.best_parameters is not None:
         _restore_parameters(model.parameters, state.best_parameters)

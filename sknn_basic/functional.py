@@ -184,6 +184,10 @@ def relu(z, out=None):
     return np.maximum(z, 0, out=out)
 
 
+# exp() of anything below this stays finite in float32 (and float64).
+_EXP_SAFE = 80.0
+
+
 def _identity(z, out=None):
     if out is None:
         return np.array(z, copy=True)
@@ -212,10 +216,13 @@ def softmax(z, out=None):
         out = np.array(z, dtype=z.dtype if z.dtype.kind == "f" else float)
     elif out is not z:
         out[...] = z
-    # Shifting by the row maximum keeps exp() at most 1: no overflow.
-    out -= out.max(axis=-1, keepdims=True)
+    # Shifting by the row maximum keeps exp() at most 1: no overflow.  The
+    # shift leaves the result unchanged but for rounding, so it is skipped
+    # where no exp() can overflow (one reduction instead of two passes).
+    if not np.maximum.reduce(out, axis=None) < _EXP_SAFE:
+        out -= np.maximum.reduce(out, axis=-1, keepdims=True)
     np.exp(out, out=out)
-    out /= out.sum(axis=-1, keepdims=True)
+    out /= np.add.reduce(out, axis=-1, keepdims=True)
     return out
 
 
@@ -464,19 +471,23 @@ def _loss_sum(loss, output_activation, diff, Y, sample_weight):
     unit gives to the true label.
     """
     if loss == "squared_error":
+        if sample_weight is None:
+            flat = diff.ravel()
+            return 0.5 * float(np.dot(flat, flat))
         per_sample = np.einsum("ij,ij->i", diff, diff)
-        per_sample *= 0.5
-    else:
-        q = np.abs(diff)
-        np.subtract(1, q, out=q)
-        np.maximum(q, np.finfo(q.dtype).eps, out=q)
-        np.log(q, out=q)
-        if output_activation == "softmax":
-            q *= Y
-        per_sample = -q.sum(axis=1)
+        return 0.5 * float(np.dot(per_sample, sample_weight))
+    q = np.abs(diff)
+    np.subtract(1, q, out=q)
+    np.maximum(q, _EPS[q.dtype.type], out=q)
+    np.log(q, out=q)
+    if output_activation == "softmax":
+        q *= Y
     if sample_weight is None:
-        return float(per_sample.sum())
-    return float(np.dot(per_sample, sample_weight))
+        return -float(np.add.reduce(q, axis=None))
+    return -float(np.dot(np.add.reduce(q, axis=1), sample_weight))
+
+
+_EPS = {np.float64: np.finfo(np.float64).eps, np.float32: np.finfo(np.float32).eps}
 
 
 def _backward(
@@ -517,7 +528,7 @@ def _backward(
         if alpha:
             grad += alpha * coefs[i]
         if intercept_grads is not None:
-            np.sum(delta, axis=0, out=intercept_grads[i])
+            np.add.reduce(delta, axis=0, out=intercept_grads[i])
             intercept_grads[i] *= scale
         if i > 0:
             delta = np.dot(delta, coefs[i].T, out=deltas[i - 1])
