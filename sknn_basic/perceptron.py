@@ -244,12 +244,15 @@ class PerceptronClassifier(BaseTrainedClassifier):
             return
         last = self.loss_curve_[-1] if self.loss_curve_ else 0.0
         if last > 0:
+            advice = "" if self.average else (
+                ", and average=True gives a steadier linear solution"
+            )
             warnings.warn(
                 f"The perceptron did not separate the training data: its last epoch "
                 f"(of {self.n_iter_}) still made mistakes (error rate {last:.4g}). The "
                 "classes may not be linearly separable (XOR is not); a network with a "
-                "hidden layer, such as TwoLayerBackpropClassifier, can learn such data, "
-                "and average=True gives a steadier linear solution.",
+                "hidden layer, such as TwoLayerBackpropClassifier, can learn such "
+                f"data{advice}.",
                 ConvergenceWarning,
                 stacklevel=5,
             )
