@@ -38,3 +38,15 @@ def lesson_split(admissions_path):
 
     X_train, X_test, y_train, y_test = lessons_features(load_admissions(admissions_path))
     return X_train.to_numpy(), X_test.to_numpy(), y_train.to_numpy(), y_test.to_numpy()
+
+
+@pytest.fixture(scope="session")
+def real_csv(admissions_path):
+    """Path of the real admissions file (skips where absent)."""
+    return admissions_path
+
+
+@pytest.fixture(scope="session")
+def s7_reference(reference):
+    """The lessons' data-preparation figures (S7)."""
+    return reference["S7_admissions_prep"]

@@ -5,10 +5,8 @@ them from ``../shared`` next to the repository and are skipped when it is
 absent; the file itself is never copied into the repository.
 """
 
-import json
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,9 +27,6 @@ from sknn_basic.datasets import (
 )
 from sknn_basic.preprocessing import AdmissionsPreprocessor
 
-_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-_REAL_CSV = _SHARED / "data" / "binary.csv"
-_REFERENCE = _SHARED / "reference" / "seed_reference.json"
 
 # Published facts of the real file (shared/data/README.md).
 _PUBLISHED = {
@@ -47,23 +42,6 @@ _PUBLISHED = {
 _PUBLISHED_LOGIT = np.array([-3.989977, 0.002264, 0.804037, -0.675443, -1.340203, -1.551463])
 
 _GOOD_CSV = "admit,gre,gpa,rank\n0,380,3.61,3\n1,660,3.67,2\n0,800,4.00,1\n1,520,2.93,4\n"
-
-
-@pytest.fixture
-def real_csv():
-    """Path of the real admissions file; skip when it is not available."""
-    if not _REAL_CSV.is_file():
-        pytest.skip(f"real admissions file not found at {_REAL_CSV}")
-    return _REAL_CSV
-
-
-@pytest.fixture
-def s7_reference():
-    """The ``S7_admissions_prep`` reference numbers; skip when absent."""
-    if not _REFERENCE.is_file():
-        pytest.skip(f"reference numbers not found at {_REFERENCE}")
-    return json.loads(_REFERENCE.read_text())["S7_admissions_prep"]
-
 
 def _write(tmp_path, text, name="admissions.csv"):
     path = tmp_path / name

@@ -5,10 +5,8 @@ lessons' parity (real file, skipped when absent), ``handle_unknown``, array
 and pandas input and output, and leak-free fitting.
 """
 
-import json
 import pickle
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,28 +30,8 @@ from sknn_basic.datasets import (
 )
 from sknn_basic.preprocessing import AdmissionsPreprocessor, _expected_failed_checks
 
-_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-_REAL_CSV = _SHARED / "data" / "binary.csv"
-_REFERENCE = _SHARED / "reference" / "seed_reference.json"
 
 _RAW = ["gre", "gpa", "rank"]
-
-
-@pytest.fixture
-def real_csv():
-    """Path of the real admissions file; skip when it is not available."""
-    if not _REAL_CSV.is_file():
-        pytest.skip(f"real admissions file not found at {_REAL_CSV}")
-    return _REAL_CSV
-
-
-@pytest.fixture
-def s7_reference():
-    """The ``S7_admissions_prep`` reference numbers; skip when absent."""
-    if not _REFERENCE.is_file():
-        pytest.skip(f"reference numbers not found at {_REFERENCE}")
-    return json.loads(_REFERENCE.read_text())["S7_admissions_prep"]
-
 
 @pytest.fixture
 def frame():
