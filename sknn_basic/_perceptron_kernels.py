@@ -156,15 +156,18 @@ def _numpy_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
         t += gap + 1
         i = rows[gap]
         weight = sw[i]
-        x = X[i].toarray().ravel() if sparse else X[i]
+        if sparse:
+            # Touch only the stored entries, as the compiled kernel does.
+            start, stop = X.indptr[i], X.indptr[i + 1]
+            columns, x = X.indices[start:stop], X.data[start:stop]
+        else:
+            x = X[i]
         for k in np.flatnonzero(errors[gap]):
             if average:
                 _flush(k, t - 1, coef, intercept, coef_sum, intercept_sum, last)
             step = lr * weight * errors[gap, k]
             if sparse:
-                # Touch only the stored entries, as the compiled kernel does.
-                nz = X[i].indices
-                coef[k, nz] += step * x[nz]
+                coef[k, columns] += step * x
             else:
                 coef[k] += step * x
             if fit_intercept:
