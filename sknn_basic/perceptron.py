@@ -29,12 +29,18 @@ class _PerceptronModel:
                                 estimator._last]
         self.converged = False
         self._all_rows = np.arange(n_samples, dtype=np.int64)
+        self._unit_weights = None
 
     def run_epoch(self, X, Y, sample_weight, order):
         est = self.estimator
-        sw = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
+        if sample_weight is None:
+            # The kernels take explicit weights; make the ones once per fit.
+            if self._unit_weights is None:
+                self._unit_weights = np.ones(X.shape[0], dtype=X.dtype)
+            sample_weight = self._unit_weights
+        order = self._all_rows if order is None else np.asarray(order, dtype=np.int64)
         mistakes, est._visits = _perceptron_kernels.run_epoch(
-            X, Y, sw, self._all_rows if order is None else order.astype(np.int64),
+            X, Y, sample_weight, order,
             est._coef, est._intercept, float(est.learning_rate), est.fit_intercept,
             bool(est.average), est._coef_sum, est._intercept_sum, est._last,
             est._visits,
