@@ -236,25 +236,37 @@ ACTIVATIONS = {
 }
 
 
-def _sigmoid_derivative_inplace(output, delta):
+def _sigmoid_derivative_inplace(output, delta, consume=False):
     delta *= output
-    delta *= 1 - output
+    if consume:
+        # The output is not needed any more: turn it into 1 - o in place
+        # rather than allocating a temporary as large as the layer.
+        np.subtract(1, output, out=output)
+        delta *= output
+    else:
+        delta *= 1 - output
 
 
-def _tanh_derivative_inplace(output, delta):
-    delta *= 1 - output**2
+def _tanh_derivative_inplace(output, delta, consume=False):
+    if consume:
+        np.multiply(output, output, out=output)
+        np.subtract(1, output, out=output)
+        delta *= output
+    else:
+        delta *= 1 - output**2
 
 
-def _relu_derivative_inplace(output, delta):
+def _relu_derivative_inplace(output, delta, consume=False):
     delta[output <= 0] = 0
 
 
-def _identity_derivative_inplace(output, delta):
+def _identity_derivative_inplace(output, delta, consume=False):
     pass
 
 
 #: Derivatives by activation name, as ``f(output, delta)`` that multiplies
 #: ``delta`` in place by the activation's slope, expressed through its output.
+#: With ``consume=True`` they may overwrite ``output`` to save memory.
 DERIVATIVES = {
     "identity": _identity_derivative_inplace,
     "sigmoid": _sigmoid_derivative_inplace,
@@ -447,7 +459,9 @@ def _dot(a, b, out=None):
             return np.asarray(result)
         out[...] = result
         return out
-    return np.dot(a, b, out=out)
+    # matmul, not dot: dot with ``out`` and a transposed operand leaves BLAS
+    # for a loop several times slower.
+    return np.matmul(a, b, out=out)
 
 
 def _forward(X, coefs, intercepts, hidden_activation, output_activation, activations):
@@ -509,7 +523,8 @@ def _backward(
 
     Fills ``coef_grads`` (and ``intercept_grads`` unless None) with the
     gradient of the batch's weighted mean loss, and returns the batch's
-    weighted loss *sum* so that a caller can average it over an epoch.
+    weighted loss *sum* so that a caller can average it over an epoch.  The
+    hidden layers' entries of ``activations`` are overwritten.
     """
     output = activations[-1]
     delta = deltas[-1]
@@ -531,8 +546,10 @@ def _backward(
             np.add.reduce(delta, axis=0, out=intercept_grads[i])
             intercept_grads[i] *= scale
         if i > 0:
-            delta = np.dot(delta, coefs[i].T, out=deltas[i - 1])
-            DERIVATIVES[hidden_activation](activations[i - 1], delta)
+            delta = np.matmul(delta, coefs[i].T, out=deltas[i - 1])
+            # The hidden outputs have served their last use (this layer's
+            # gradient, above): the derivative may overwrite them.
+            DERIVATIVES[hidden_activation](activations[i - 1], delta, consume=True)
     return loss_sum
 
 
@@ -680,7 +697,8 @@ def backward_pass(
     X2, _ = _as_batch(X)
     n = X2.shape[0]
     weights, _ = _as_layer_weights(coefs, X2.dtype)
-    acts = [np.asarray(a, dtype=X2.dtype).reshape(n, -1) for a in activations]
+    # Copies: the hot-path backward pass overwrites the hidden activations.
+    acts = [np.array(a, dtype=X2.dtype).reshape(n, -1) for a in activations]
     Y = np.asarray(y, dtype=X2.dtype).reshape(acts[-1].shape)
     if sample_weight is None:
         sw, total = None, n
