@@ -272,10 +272,12 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
 
     def _after_training(self, model, stop_reason, incremental):
         if stop_reason == "max_iter" and not incremental and self.tol is not None:
+            watched = "validation score" if self.early_stopping else "training loss"
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={self.max_iter} epochs before "
-                f"the loss stopped improving by tol={self.tol}. Increase max_iter, raise "
-                "learning_rate, or set tol=None to train for exactly max_iter epochs.",
+                f"the {watched} stopped improving by tol={self.tol}. Increase max_iter, "
+                "raise learning_rate, or set tol=None to train for exactly max_iter "
+                "epochs.",
                 ConvergenceWarning,
                 stacklevel=5,
             )

@@ -6,6 +6,7 @@ module holds their parameter constraints, batch-size rule, initial draws and
 probability outputs.
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,14 +20,18 @@ __all__ = ["BaseNetworkClassifier", "auto_batch_size"]
 
 
 def auto_batch_size(n_samples):
-    """The batch size that ``batch_size="auto"`` means: ``min(n, max(200, n // 64))``.
+    """The batch size that ``batch_size="auto"`` means.
 
-    Small data sets (up to 200 samples) are trained full-batch, where sample
-    weights are exactly equivalent to repeated rows; large ones in about 64
-    batches per epoch, so that the fixed cost of an update stays small
-    beside its arithmetic.
+    Batches of about ``max(200, n_samples // 64)`` rows, made equal: the
+    number of batches is ``ceil(n / max(200, n // 64))`` and each holds
+    ``ceil(n / that)`` rows.  Small data sets (up to 200 samples) are
+    trained full-batch, where sample weights are exactly equivalent to
+    repeated rows; a set of 225 rows gets two batches of 113 rather than one
+    of 200 and a noisy one of 25; large sets get about 64 batches per epoch,
+    so that the fixed cost of an update stays small beside its arithmetic.
     """
-    return min(n_samples, max(200, n_samples // 64))
+    n_batches = math.ceil(n_samples / max(200, n_samples // 64))
+    return math.ceil(n_samples / n_batches)
 
 
 class BaseNetworkClassifier(BaseTrainedClassifier):

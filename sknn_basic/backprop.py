@@ -33,6 +33,8 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         cross-entropy.
     learning_rate : float, default=0.5
         Step size of gradient descent (> 0).
+    momentum : float, default=0.9
+        Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent.
     learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
         "constant" keeps ``learning_rate`` throughout.  "adaptive" answers an
         epoch whose training loss is more than 1 % above the previous epoch's
@@ -40,12 +42,11 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         halving the step, or with momentum by first restarting the momentum
         and halving only if the next epoch rises too.  A run whose loss never
         rises so, such as the lessons' runs, is the same under both.
-    momentum : float, default=0.9
-        Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent.
     batch_size : int, "auto" or None, default="auto"
         Samples per update.  None is the full batch (the lessons' setting);
-        "auto" is ``min(n_samples, max(200, n_samples // 64))``: full-batch
-        up to 200 samples, about 64 batches per epoch beyond 12,800.
+        "auto" is equal batches of about ``max(200, n_samples // 64)`` rows:
+        full-batch up to 200 samples, about 64 batches per epoch beyond
+        12,800 (see ``sknn_basic._network_estimator.auto_batch_size``).
     max_iter : int, default=200
         Maximum number of epochs.
     tol : float or None, default=1e-4
@@ -113,7 +114,7 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         The step size in use at the end of training.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X has string column names.
 
     See Also

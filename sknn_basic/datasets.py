@@ -481,12 +481,13 @@ def lessons_features(frame, random_state=42):
     y_train : Series of int64
         ``admit`` of the training rows.
     y_test : Series of int64
-        ``admit`` of the test rows.
-
-    All four keep the index labels of ``frame``.
+        ``admit`` of the test rows.  All four results keep the index labels
+        of ``frame``.
 
     Raises
     ------
+    TypeError
+        If ``frame`` is not a DataFrame.
     ValueError
         If a column is missing, or the values cannot be prepared (see
         :class:`~sknn_basic.preprocessing.AdmissionsPreprocessor`).

@@ -139,7 +139,7 @@ class PerceptronClassifier(BaseTrainedClassifier):
         Samples seen during training.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X has string column names.
 
     See Also

@@ -90,7 +90,7 @@ class AdmissionsPreprocessor(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of columns seen in :meth:`fit` (including ignored extra
         DataFrame columns).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the columns seen in :meth:`fit`.  Only defined when ``X``
         was a DataFrame.
 

@@ -42,8 +42,9 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         rises so, such as the lessons' runs, is the same under both.
     batch_size : int, "auto" or None, default="auto"
         Samples per update.  None is the full batch (the lessons' setting);
-        "auto" is ``min(n_samples, max(200, n_samples // 64))``: full-batch
-        up to 200 samples, about 64 batches per epoch beyond 12,800.
+        "auto" is equal batches of about ``max(200, n_samples // 64)`` rows:
+        full-batch up to 200 samples, about 64 batches per epoch beyond
+        12,800 (see ``sknn_basic._network_estimator.auto_batch_size``).
     max_iter : int, default=200
         Maximum number of epochs (passes over the training data).
     tol : float or None, default=1e-3
@@ -112,7 +113,7 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         The step size in use at the end of training.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X has string column names.
 
     See Also

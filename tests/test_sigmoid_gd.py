@@ -107,3 +107,17 @@ def test_mini_batches_of_one_sample_are_per_sample_gradient_descent():
             o = F.sigmoid(x_i @ w)
             w = w + 0.1 * (y_i - o) * x_i
     assert_allclose(clf.coef_.ravel(), w, rtol=1e-12)
+
+
+def test_auto_batch_size_makes_equal_batches():
+    from sknn_basic._network_estimator import auto_batch_size
+
+    assert auto_batch_size(150) == 150  # full batch on small data
+    assert auto_batch_size(200) == 200
+    assert auto_batch_size(225) == 113  # two equal batches, not 200 + 25
+    assert auto_batch_size(569) == 190
+    assert auto_batch_size(75_000) == 1154  # about 64 batches
+    for n in [201, 999, 12_800, 100_000]:
+        size = auto_batch_size(n)
+        n_batches = -(-n // size)
+        assert n - (n_batches - 1) * size >= size - n_batches  # the last is nearly full

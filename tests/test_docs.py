@@ -1,0 +1,333 @@
+"""The documentation: its code runs, its numbers are right, and it builds.
+
+* Every public module's docstring examples run and print what they show.
+* Every page's ``>>>`` examples run and print what they show (the pages are
+  tested with Python's doctest, exactly as a reader would paste them).  A
+  block marked as needing the real admissions file runs only where that file
+  is available, from its folder.
+* The worked examples S2, S4 and S5 printed in the mathematics pages equal
+  the course's golden numbers, and the command output shown on the getting
+  started page is what the command prints.
+* ``python -m sphinx -W --keep-going -b html`` builds a copy of ``docs/``
+  into a temporary folder with exit status 0, the gallery renders one figure
+  per example at least, every public name gets an API page, and the benchmark
+  page shows the benchmark figures present at build time (or says there are
+  none).
+"""
+
+import doctest
+import importlib
+import io
+import json
+import os
+import pkgutil
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+import sknn_basic
+from sknn_basic import functional
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+BENCHMARKS = ROOT / "benchmarks"
+OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+# A page's block that needs the course's real file sits between these two
+# reStructuredText comments (invisible in the HTML).
+REAL_DATA_BEGIN = ".. sknn-real-data: begin"
+REAL_DATA_END = ".. sknn-real-data: end"
+_REAL_DATA_BLOCK = re.compile(
+    re.escape(REAL_DATA_BEGIN) + r"\n(.*?)\n" + re.escape(REAL_DATA_END), re.S
+)
+
+# Folders of docs/ that hold generated or non-page files.
+_NOT_PAGES = {"_build", "_templates", "_static", "auto_examples", "gen_modules", "examples"}
+
+
+def _pages():
+    pages = []
+    for path in sorted(DOCS.rglob("*.rst")):
+        relative = path.relative_to(DOCS)
+        if _NOT_PAGES.isdisjoint(relative.parts[:-1]) and relative.name != "sg_execution_times.rst":
+            pages.append(relative)
+    return pages
+
+
+def _public_modules():
+    names = ["sknn_basic"]
+    for module in pkgutil.iter_modules(sknn_basic.__path__):
+        if not module.name.startswith("_"):
+            names.append(f"sknn_basic.{module.name}")
+    return names
+
+
+def _run_doctest(test):
+    """Run one DocTest; return (failures, attempted, report, escaped warnings)."""
+    report = io.StringIO()
+    runner = doctest.DocTestRunner(optionflags=OPTIONS)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runner.run(test, out=report.write)
+    escaped = [
+        f"{w.category.__name__}: {w.message}"
+        for w in caught
+        if issubclass(w.category, (ConvergenceWarning, RuntimeWarning))
+    ]
+    return runner.failures, runner.tries, report.getvalue(), escaped
+
+
+def _split_real_data(text):
+    """The page without its real-data blocks (line numbers kept), and those blocks."""
+    blocks = _REAL_DATA_BLOCK.findall(text)
+    general = _REAL_DATA_BLOCK.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    return general, blocks
+
+
+def _page_doctest(text, name):
+    return doctest.DocTestParser().get_doctest(text, {}, name, str(DOCS / name), 0)
+
+
+# ---------------------------------------------------------------- docstrings
+
+
+# Modules whose docstrings must keep at least one runnable example.
+_MODULES_WITH_EXAMPLES = {
+    "sknn_basic.functional",
+    "sknn_basic.perceptron",
+    "sknn_basic.sigmoid_gd",
+    "sknn_basic.backprop",
+    "sknn_basic.datasets",
+    "sknn_basic.preprocessing",
+}
+
+
+def test_public_modules_are_found():
+    assert _MODULES_WITH_EXAMPLES <= set(_public_modules())
+
+
+@pytest.mark.parametrize("module_name", _public_modules())
+def test_docstring_examples(module_name):
+    module = importlib.import_module(module_name)
+    tests = doctest.DocTestFinder().find(module, module_name)
+    failures = attempted = 0
+    reports = []
+    for test in tests:
+        failed, tried, report, _ = _run_doctest(test)
+        failures += failed
+        attempted += tried
+        reports.append(report)
+    assert failures == 0, "".join(reports)
+    if module_name in _MODULES_WITH_EXAMPLES:
+        assert attempted > 0, f"{module_name} has no docstring example left"
+
+
+# --------------------------------------------------------------------- pages
+
+
+def test_pages_are_found():
+    pages = {str(p) for p in _pages()}
+    for page in ("index.rst", "getting_started.rst", "case_study.rst",
+                 "from_the_course.rst", "mathematics/worked_examples.rst"):
+        assert page in pages
+
+
+@pytest.mark.parametrize("page", _pages(), ids=str)
+def test_page_examples(page):
+    """The ``>>>`` examples of a page print what the page shows, without stray warnings."""
+    general, _ = _split_real_data((DOCS / page).read_text())
+    failures, attempted, report, escaped = _run_doctest(_page_doctest(general, str(page)))
+    assert failures == 0, report
+    assert not escaped, (
+        f"{page}: examples let these warnings reach the reader: {escaped}; catch them "
+        "on the page or change the example"
+    )
+
+
+def _sections(text):
+    """(title, body) of each section under an ``===`` underline (the page title has an overline)."""
+    lines = text.splitlines()
+    heads = [
+        i for i in range(len(lines) - 1)
+        if lines[i].strip() and set(lines[i + 1]) == {"="} and len(lines[i + 1]) >= len(lines[i])
+        and not (i > 0 and set(lines[i - 1]) == {"="})
+    ]
+    return [
+        (lines[h], "\n".join(lines[h + 2:(heads[k + 1] if k + 1 < len(heads) else len(lines))]))
+        for k, h in enumerate(heads)
+    ]
+
+
+def test_mathematics_pages_end_every_section_with_code():
+    """Each section of the mathematics pages closes with example code and its output."""
+    for page in sorted((DOCS / "mathematics").glob("*.rst")):
+        sections = _sections(page.read_text())
+        assert sections, page.name
+        for title, body in sections:
+            last_paragraph = body.strip().split("\n\n")[-1]
+            assert last_paragraph.lstrip().startswith(">>>"), (
+                f"{page.name}: section {title!r} does not end with a >>> example"
+            )
+
+
+def test_real_data_blocks(admissions_path, monkeypatch):
+    """The case study's run on the real file prints the course's figures."""
+    blocks = []
+    for page in _pages():
+        for block in _split_real_data((DOCS / page).read_text())[1]:
+            blocks.append((page, block))
+    assert blocks, "no real-data block found in the pages"
+    monkeypatch.chdir(admissions_path.parent)
+    assert admissions_path.name == "binary.csv"
+    for page, block in blocks:
+        failures, attempted, report, _ = _run_doctest(_page_doctest(block, f"{page} (real data)"))
+        assert failures == 0, report
+        assert attempted > 0
+
+
+def test_worked_examples_print_the_course_numbers(reference):
+    """S2, S4 and S5 as printed (12 decimals) on the worked-examples page equal the reference."""
+    text = (DOCS / "mathematics" / "worked_examples.rst").read_text()
+    outputs = {
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith((">>>", "..."))
+    }
+
+    def printed(value):
+        return str(np.round(np.asarray(value, dtype=float), 12).tolist())
+
+    s2, s4, s5 = (reference[k] for k in
+                  ("S2_single_unit_step", "S4_forward_pass", "S5_backprop_step"))
+    expected = [
+        f"{printed(s2['output'])} {printed(s2['error'])}",
+        printed(s2["delta_weights"]),
+        printed(s4["hidden_output"]),
+        printed(s4["output"]),
+        printed(s5["output"]),
+        printed(s5["delta_weights_hidden_output"]),
+        printed(s5["delta_weights_input_hidden"]),
+    ]
+    missing = [line for line in expected if line not in outputs]
+    assert not missing, f"reference figures not printed on the page: {missing}"
+
+
+def test_getting_started_shows_the_real_command_output():
+    """The output block of ``sknn-basic train backprop`` is what the command prints."""
+    text = (DOCS / "getting_started.rst").read_text()
+    match = re.search(r":name: train-backprop-output\n\n((?:   .*\n)+)", text)
+    assert match, "the train-backprop-output block is missing"
+    shown = [line[3:] for line in match.group(1).splitlines()]
+    result = subprocess.run(
+        [sys.executable, "-m", "sknn_basic", "train", "backprop"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == shown
+
+
+# --------------------------------------------------------------------- build
+
+
+@pytest.fixture(scope="module")
+def built_docs(tmp_path_factory):
+    """Build a copy of docs/ with warnings as errors; return (html folder, PNGs seen)."""
+    for module in ("sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme", "matplotlib"):
+        pytest.importorskip(module, reason=f"{module} is needed to build the docs (extra 'docs')")
+    work = tmp_path_factory.mktemp("docs_build")
+    source = work / "docs"
+    shutil.copytree(
+        DOCS, source,
+        ignore=shutil.ignore_patterns("_build", "auto_examples", "gen_modules",
+                                      "sg_execution_times.rst", "__pycache__"),
+    )
+    html = work / "html"
+    pngs_before = sorted(p.name for p in BENCHMARKS.glob("*.png"))
+    env = dict(os.environ, MPLBACKEND="agg")
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
+         str(source), str(html)],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=900,
+    )
+    pngs_after = sorted(p.name for p in BENCHMARKS.glob("*.png"))
+    return result, html, pngs_before, pngs_after
+
+
+def test_docs_build_without_warnings(built_docs):
+    result, html, _, _ = built_docs
+    assert result.returncode == 0, (
+        f"sphinx exited with {result.returncode}\n--- stderr ---\n{result.stderr[-6000:]}"
+        f"\n--- stdout (end) ---\n{result.stdout[-3000:]}"
+    )
+
+
+_KEY_PAGES = [
+    "index.html",
+    "getting_started.html",
+    "mathematics/index.html",
+    "mathematics/perceptron.html",
+    "mathematics/sigmoid_and_error.html",
+    "mathematics/gradient_descent.html",
+    "mathematics/backpropagation.html",
+    "mathematics/shapes.html",
+    "mathematics/worked_examples.html",
+    "case_study.html",
+    "user_guide/index.html",
+    "user_guide/perceptron.html",
+    "user_guide/sigmoid_gd.html",
+    "user_guide/backprop.html",
+    "user_guide/data.html",
+    "from_the_course.html",
+    "api.html",
+    "auto_examples/index.html",
+]
+
+
+@pytest.mark.parametrize("page", _KEY_PAGES)
+def test_key_page_exists(built_docs, page):
+    result, html, _, _ = built_docs
+    assert (html / page).is_file()
+
+
+def test_every_public_name_has_an_api_page(built_docs):
+    result, html, _, _ = built_docs
+    names = [f"sknn_basic.{n}" for n in sknn_basic.__all__ if n != "functional"]
+    names += [f"sknn_basic.functional.{n}" for n in functional.__all__]
+    missing = [n for n in names if not (html / "gen_modules" / f"{n}.html").is_file()]
+    assert not missing, f"public names without an API page (add them to docs/api.rst): {missing}"
+
+
+def test_gallery_rendered_its_figures(built_docs):
+    result, html, _, _ = built_docs
+    examples = sorted(p.stem for p in (DOCS / "examples").glob("plot_*.py"))
+    assert len(examples) >= 5
+    for stem in examples:
+        assert (html / "auto_examples" / f"{stem}.html").is_file(), stem
+        assert (html / "_images" / f"sphx_glr_{stem}_001.png").is_file(), (
+            f"{stem} rendered no figure"
+        )
+
+
+def test_benchmark_page_shows_what_exists(built_docs):
+    result, html, pngs_before, pngs_after = built_docs
+    page = (html / "auto_examples" / "plot_benchmarks.html").read_text()
+    shown = sorted((html / "_images").glob("sphx_glr_plot_benchmarks_[0-9]*.png"))
+    if pngs_after:
+        # Files that appeared during the build may or may not have been seen.
+        assert len(pngs_before) <= len(shown) <= len(pngs_after)
+        for name in pngs_before:
+            assert name in page, f"benchmarks/{name} is not shown"
+    else:
+        assert len(shown) == 1, "the page should show its 'no figures yet' notice"
+        assert "figures: 0 (none)" in page
+    if (BENCHMARKS / "results.md").is_file():
+        assert "did not exist when this page was built" not in page
+    else:
+        assert "did not exist when this page was built" in page
