@@ -159,8 +159,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
             self.t_ = 0
             self.loss_curve_ = []
             self._training_state = None
-        if not incremental or first_call:
-            self.learning_rate_ = float(self.learning_rate)
+        reset_step = not incremental or first_call
 
         validation = None
         if self.early_stopping and not incremental:
@@ -172,6 +171,8 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
             self.best_validation_score_ = -np.inf
             self._training_state = None
 
+        if reset_step:
+            self.learning_rate_ = self._initial_learning_rate(X.shape[0])
         model = self._make_model(X.shape[0], X.dtype)
         stop_reason = train(
             self,
@@ -235,6 +236,10 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
                 "need not hold every class. Pass classes=np.unique(y_all)."
             )
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _initial_learning_rate(self, n_samples):
+        """The step size a fit starts from (``learning_rate_`` then follows the schedule)."""
+        return float(self.learning_rate)
 
     def _hold_out(self, X, Y, y_index, sample_weight, random_state):
         indices = np.arange(X.shape[0])

@@ -6,7 +6,11 @@ the mean loss over each batch.  With the squared error and a full batch it is
 exactly the lessons' update ``w += lr * mean((y - o) o (1 - o) x)``.
 """
 
+import math
+from numbers import Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._network_estimator import BaseNetworkClassifier
 
@@ -30,9 +34,12 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         The loss minimised.  "squared_error" is the lessons' ``(y - o)^2 / 2``;
         "log_loss" gives logistic regression and learns faster, since its
         error term does not vanish when a unit saturates on the wrong side.
-    learning_rate : float, default=2.0
-        Step size of gradient descent (> 0).  The default suits standardised
-        features; the lessons' S3 run uses 0.5.
+    learning_rate : float or "auto", default="auto"
+        Step size of gradient descent (> 0).  "auto" is
+        ``2 / sqrt(n_batches)``: 2.0 when each batch is the whole training
+        set, smaller as more (and noisier) mini-batches make up an epoch;
+        it suits standardised features.  The lessons' S3 run uses 0.5 with
+        the full batch.
     learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
         "constant" keeps ``learning_rate`` throughout.  "adaptive" answers an
         epoch whose training loss is more than 1 % above the previous epoch's
@@ -140,13 +147,16 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
     True
     """
 
-    _parameter_constraints: dict = {**BaseNetworkClassifier._parameter_constraints}
+    _parameter_constraints: dict = {
+        **BaseNetworkClassifier._parameter_constraints,
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+    }
 
     def __init__(
         self,
         loss="log_loss",
         *,
-        learning_rate=2.0,
+        learning_rate="auto",
         learning_rate_schedule="adaptive",
         batch_size="auto",
         max_iter=200,
@@ -182,6 +192,12 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.callback = callback
+
+    def _initial_learning_rate(self, n_samples):
+        if self.learning_rate != "auto":
+            return float(self.learning_rate)
+        n_batches = math.ceil(n_samples / self._batch_rows(n_samples))
+        return 2.0 / math.sqrt(n_batches)
 
     def _initialize(self, n_features, n_outputs, random_state, dtype):
         weights = self._draw_weights(random_state, n_features, n_outputs, dtype)

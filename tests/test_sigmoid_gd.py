@@ -121,3 +121,15 @@ def test_auto_batch_size_makes_equal_batches():
         size = auto_batch_size(n)
         n_batches = -(-n // size)
         assert n - (n_batches - 1) * size >= size - n_batches  # the last is nearly full
+
+
+def test_auto_learning_rate_shrinks_with_the_number_of_batches():
+    X, y = make_classification(n_samples=1000, n_features=5, random_state=0)
+    full = SigmoidGDClassifier(batch_size=None, max_iter=1, tol=None, random_state=0).fit(X, y)
+    assert full.learning_rate_ == 2.0
+    four = SigmoidGDClassifier(batch_size=250, max_iter=1, tol=None, random_state=0).fit(X, y)
+    assert four.learning_rate_ == 1.0
+    fixed = SigmoidGDClassifier(learning_rate=0.3, batch_size=250, max_iter=1, tol=None).fit(X, y)
+    assert fixed.learning_rate_ == 0.3
+    with pytest.raises(ValueError, match="learning_rate"):
+        SigmoidGDClassifier(learning_rate="fast").fit(X, y)
