@@ -71,7 +71,6 @@ class LayeredModel:
         # the batch is X itself, never a gathered copy.
         self.uses_order = self.batch_size < n_samples
         rows = self.batch_size
-        self._activations = [np.empty((rows, W.shape[1]), dtype=dtype) for W in coefs]
         self._deltas = [np.empty((rows, W.shape[1]), dtype=dtype) for W in coefs]
         self._coef_grads = [np.empty(W.shape, dtype=dtype) for W in coefs]
         self._intercept_grads = (
@@ -84,10 +83,10 @@ class LayeredModel:
         self._y_buffer = None
         self._w_buffer = None
 
-    def _buffers_for(self, m):
-        if m == self._activations[0].shape[0]:
-            return self._activations, self._deltas
-        return [a[:m] for a in self._activations], [d[:m] for d in self._deltas]
+    def _deltas_for(self, m):
+        if m == self._deltas[0].shape[0]:
+            return self._deltas
+        return [d[:m] for d in self._deltas]
 
     def _step(self, X, Y, sample_weight):
         """Forward, backward and update on one batch; returns its loss sum."""
@@ -95,10 +94,9 @@ class LayeredModel:
         total = m if sample_weight is None else float(sample_weight.sum())
         if total <= 0:
             return 0.0
-        activations, deltas = self._buffers_for(m)
-        F._forward(
-            X, self.coefs, self.intercepts, self.hidden_activation,
-            self.output_activation, activations,
+        deltas = self._deltas_for(m)
+        activations = F._forward(
+            X, self.coefs, self.intercepts, self.hidden_activation, self.output_activation
         )
         loss_sum = F._backward(
             X, Y, activations, self.coefs, self.loss, self.hidden_activation,
@@ -143,11 +141,8 @@ class LayeredModel:
 
     def forward(self, X):
         """Outputs of every layer for ``X`` (fresh arrays)."""
-        activations = [np.empty((X.shape[0], W.shape[1]), dtype=self._activations[0].dtype)
-                       for W in self.coefs]
         return F._forward(
-            X, self.coefs, self.intercepts, self.hidden_activation,
-            self.output_activation, activations,
+            X, self.coefs, self.intercepts, self.hidden_activation, self.output_activation
         )
 
     def mean_loss(self, X, Y, sample_weight):

@@ -451,28 +451,35 @@ def output_error_term(y, output, loss="squared_error"):
 # ---------------------------------------------------------------------------
 
 
-def _dot(a, b, out=None):
+def _dot(a, b):
     """Matrix product accepting a sparse operand on the left."""
     if type(a) is not np.ndarray and issparse(a):
-        result = a @ b
-        if out is None:
-            return np.asarray(result)
-        out[...] = result
-        return out
-    # matmul, not dot: dot with ``out`` and a transposed operand leaves BLAS
-    # for a loop several times slower.
-    return np.matmul(a, b, out=out)
+        return np.asarray(a @ b)
+    # No ``out=``: NumPy's matmul into a given array can leave BLAS for a loop
+    # several times slower, while a fresh result costs little.
+    return a @ b
 
 
-def _forward(X, coefs, intercepts, hidden_activation, output_activation, activations):
-    """Forward pass of a 2-D batch into preallocated ``activations`` (the hot path)."""
+def _weight_gradient(layer_input, delta):
+    """``layer_input.T @ delta``, the unscaled gradient of a layer's weights."""
+    if type(layer_input) is not np.ndarray and issparse(layer_input):
+        return np.asarray(layer_input.T @ delta)
+    # The same product written as (delta.T @ input).T: laid out this way,
+    # OpenBLAS runs it two to three times faster for a tall batch.
+    return (delta.T @ layer_input).T
+
+
+def _forward(X, coefs, intercepts, hidden_activation, output_activation):
+    """Forward pass of a 2-D batch (the hot path); returns each layer's output."""
+    activations = []
     layer_input = X
     last = len(coefs) - 1
     for i, W in enumerate(coefs):
-        out = _dot(layer_input, W, out=activations[i])
+        out = _dot(layer_input, W)
         if intercepts is not None:
             out += intercepts[i]
         ACTIVATIONS[output_activation if i == last else hidden_activation](out, out=out)
+        activations.append(out)
         layer_input = out
     return activations
 
@@ -519,7 +526,7 @@ def _backward(
     intercept_grads,
     deltas,
 ):
-    """Backward pass of a 2-D batch into preallocated buffers (the hot path).
+    """Backward pass of a 2-D batch into preallocated gradients (the hot path).
 
     Fills ``coef_grads`` (and ``intercept_grads`` unless None) with the
     gradient of the batch's weighted mean loss, and returns the batch's
@@ -538,15 +545,19 @@ def _backward(
     scale = 1.0 / total_weight
     for i in range(len(coefs) - 1, -1, -1):
         layer_input = X if i == 0 else activations[i - 1]
-        grad = _dot(layer_input.T, delta, out=coef_grads[i])
-        grad *= scale
+        grad = np.multiply(_weight_gradient(layer_input, delta), scale, out=coef_grads[i])
         if alpha:
             grad += alpha * coefs[i]
         if intercept_grads is not None:
             np.add.reduce(delta, axis=0, out=intercept_grads[i])
             intercept_grads[i] *= scale
         if i > 0:
-            delta = np.matmul(delta, coefs[i].T, out=deltas[i - 1])
+            if delta.shape[1] == 1:
+                # One output unit: the product is an outer product, which a
+                # broadcast multiplication does faster than BLAS.
+                delta = np.multiply(delta, coefs[i].T, out=deltas[i - 1])
+            else:
+                delta = delta @ coefs[i].T
             # The hidden outputs have served their last use (this layer's
             # gradient, above): the derivative may overwrite them.
             DERIVATIVES[hidden_activation](activations[i - 1], delta, consume=True)
@@ -617,10 +628,7 @@ def forward_pass(
     weights, squeeze = _as_layer_weights(coefs, X2.dtype)
     if intercepts is not None:
         intercepts = [np.asarray(b, dtype=X2.dtype).reshape(-1) for b in intercepts]
-    buffers = [np.empty((X2.shape[0], W.shape[1]), dtype=X2.dtype) for W in weights]
-    result = list(
-        _forward(X2, weights, intercepts, hidden_activation, output_activation, buffers)
-    )
+    result = _forward(X2, weights, intercepts, hidden_activation, output_activation)
     if squeeze:
         result[-1] = result[-1][:, 0]
     if one_sample:
