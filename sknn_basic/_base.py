@@ -28,6 +28,23 @@ __all__ = ["BaseTrainedClassifier"]
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
+def _encode_labels(y):
+    """The sorted distinct labels of y and each sample's index among them.
+
+    ``np.unique(y, return_inverse=True)``, with a path for small integer
+    labels that avoids sorting (and copying) y: it needs one array of the
+    length of y besides the result instead of three.
+    """
+    if y.dtype.kind in "iu" and y.size:
+        low, high = int(y.min()), int(y.max())
+        if high - low < 1024:
+            present = np.bincount(y - low if low else y, minlength=high - low + 1) > 0
+            labels = np.flatnonzero(present) + low
+            lookup = np.cumsum(present) - 1
+            return labels.astype(y.dtype), lookup[y - low if low else y]
+    return np.unique(y, return_inverse=True)
+
+
 class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
     """Base of the package's classifiers: one fit path over the shared loop.
 
@@ -70,7 +87,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
         """Set ``classes_`` on a first call, or check y against it; return y's indices."""
         if first_call:
             if classes is None:
-                labels, y_index = np.unique(y, return_inverse=True)
+                labels, y_index = _encode_labels(y)
                 if len(labels) < 2:
                     raise ValueError(
                         f"{type(self).__name__} can't train when only one class is "
@@ -99,10 +116,14 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
             )
         return np.searchsorted(self.classes_, y)
 
-    def _encode_targets(self, y_index, dtype):
-        """0/1 targets of the output units: one column for two classes, one-hot otherwise."""
+    def _encode_targets(self, y_index):
+        """0/1 targets of the output units: one column for two classes, one-hot otherwise.
+
+        Stored as int8: every computation that meets them promotes them
+        exactly to the floating dtype, at an eighth of the memory.
+        """
         n_outputs = self._n_outputs()
-        Y = np.zeros((len(y_index), n_outputs), dtype=dtype)
+        Y = np.zeros((len(y_index), n_outputs), dtype=np.int8)
         if n_outputs == 1:
             Y[:, 0] = y_index == 1
         else:
@@ -138,7 +159,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
         y_index = self._set_classes(y, classes, first_call)
         if first_call:
             self._dtype = X.dtype
-        Y = self._encode_targets(y_index, X.dtype)
+        Y = self._encode_targets(y_index)
         sample_weight = self._combined_weights(X, y_index, sample_weight, incremental)
         if sample_weight is not None and not np.any(sample_weight > 0):
             raise ValueError(
@@ -163,7 +184,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
 
         validation = None
         if self.early_stopping and not incremental:
-            X, Y, y_index, sample_weight, validation = self._hold_out(
+            X, Y, sample_weight, validation = self._hold_out(
                 X, Y, y_index, sample_weight, random_state
             )
             self.validation_scores_ = []
@@ -171,6 +192,9 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
             self.best_validation_score_ = -np.inf
             self._training_state = None
 
+        # The labels' indices have served (targets, weights, split): free
+        # them before training, whose peak memory they would otherwise add to.
+        del y_index
         if reset_step:
             self.learning_rate_ = self._initial_learning_rate(X.shape[0])
         model = self._make_model(X.shape[0], X.dtype)
@@ -266,7 +290,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
         sw_train = None if sample_weight is None else sample_weight[train_idx]
         sw_val = None if sample_weight is None else sample_weight[val_idx]
         validation = (X[val_idx], Y[val_idx], sw_val, self.classes_[y_index[val_idx]])
-        return X[train_idx], Y[train_idx], y_index[train_idx], sw_train, validation
+        return X[train_idx], Y[train_idx], sw_train, validation
 
     def _validation_score(self, X, y, sample_weight):
         predicted = self._predict_validated(X)
@@ -318,7 +342,8 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
         scores = self._decision_values(X)
         if scores.shape[1] == 1:
             positive = scores[:, 0] >= 0 if self._positive_at_zero else scores[:, 0] > 0
-            return self.classes_[positive.astype(int)]
+            # A bool array viewed as int8 indexes without a converted copy.
+            return self.classes_.take(positive.view(np.int8))
         return self.classes_[np.argmax(scores, axis=1)]
 
     def predict(self, X):

@@ -64,9 +64,10 @@ def _load_numba_kernels():
                     average, coef_sum, intercept_sum, last, t):
         n_outputs, n_features = coef.shape
         mistakes = 0.0
+        weighted = sw.shape[0] > 0
         for p in range(order.shape[0]):
             i = order[p]
-            weight = sw[i]
+            weight = sw[i] if weighted else 1.0
             t += 1
             for k in range(n_outputs):
                 s = intercept[k]
@@ -92,9 +93,10 @@ def _load_numba_kernels():
                      fit_intercept, average, coef_sum, intercept_sum, last, t):
         n_outputs = coef.shape[0]
         mistakes = 0.0
+        weighted = sw.shape[0] > 0
         for p in range(order.shape[0]):
             i = order[p]
-            weight = sw[i]
+            weight = sw[i] if weighted else 1.0
             t += 1
             start, stop = indptr[i], indptr[i + 1]
             for k in range(n_outputs):
@@ -137,6 +139,7 @@ def _numpy_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
                  average, coef_sum, intercept_sum, last, t):
     n = order.shape[0]
     sparse = issparse(X)
+    weighted = sw.shape[0] > 0
     mistakes = 0.0
     position = 0
     block = 64
@@ -146,7 +149,10 @@ def _numpy_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
         scores = np.asarray(scores)
         scores += intercept
         errors = Y[rows] - (scores >= 0)
-        wrong = np.flatnonzero(errors.any(axis=1) & (sw[rows] > 0))
+        wrong = errors.any(axis=1)
+        if weighted:
+            wrong &= sw[rows] > 0
+        wrong = np.flatnonzero(wrong)
         if wrong.size == 0:
             t += len(rows)
             position += len(rows)
@@ -155,7 +161,7 @@ def _numpy_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
         gap = int(wrong[0])
         t += gap + 1
         i = rows[gap]
-        weight = sw[i]
+        weight = sw[i] if weighted else 1.0
         if sparse:
             # Touch only the stored entries, as the compiled kernel does.
             start, stop = X.indptr[i], X.indptr[i + 1]
@@ -190,9 +196,10 @@ def run_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
     X : ndarray or CSR matrix of shape (n_samples, n_features)
         Inputs, C-contiguous when dense.
     Y : ndarray of shape (n_samples, n_outputs)
-        0/1 targets of every output's perceptron.
-    sw : ndarray of shape (n_samples,)
+        0/1 targets of every output's perceptron (any numeric dtype).
+    sw : ndarray of shape (n_samples,) or (0,)
         Sample weights (times class weights); a zero weight skips the sample.
+        An empty array means that every weight is one.
     order : ndarray of int64 of shape (n_samples,)
         Order of the visits.
     coef, intercept, coef_sum, intercept_sum, last : ndarray

@@ -183,6 +183,8 @@ def train(
             order = random_state.permutation(n_samples) if needs_order else None
             saved = _copy_parameters(model.parameters)
             loss = model.run_epoch(X, Y, sample_weight, order) / total_weight
+            # Let the next epoch's permutation replace this one, not join it.
+            order = None
             loss += model.penalty()
             if not (math.isfinite(loss) and _all_finite(model.parameters)):
                 _restore_parameters(model.parameters, saved)

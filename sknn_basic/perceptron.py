@@ -28,17 +28,15 @@ class _PerceptronModel:
             self.parameters += [estimator._coef_sum, estimator._intercept_sum,
                                 estimator._last]
         self.converged = False
-        self._all_rows = np.arange(n_samples, dtype=np.int64)
-        self._unit_weights = None
 
     def run_epoch(self, X, Y, sample_weight, order):
         est = self.estimator
         if sample_weight is None:
-            # The kernels take explicit weights; make the ones once per fit.
-            if self._unit_weights is None:
-                self._unit_weights = np.ones(X.shape[0], dtype=X.dtype)
-            sample_weight = self._unit_weights
-        order = self._all_rows if order is None else np.asarray(order, dtype=np.int64)
+            # An empty array tells the kernels that every weight is one.
+            sample_weight = np.empty(0, dtype=X.dtype)
+        if order is None:
+            order = np.arange(X.shape[0], dtype=np.int64)
+        order = np.asarray(order, dtype=np.int64)
         mistakes, est._visits = _perceptron_kernels.run_epoch(
             X, Y, sample_weight, order,
             est._coef, est._intercept, float(est.learning_rate), est.fit_intercept,
