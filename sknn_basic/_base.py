@@ -16,7 +16,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, compute_class_weight
+from scipy.sparse import issparse
+from sklearn.utils import assert_all_finite, check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -314,9 +315,16 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- predict
 
     def _validate_X(self, X):
+        """Validate X for prediction; a dense X's finiteness is checked later.
+
+        Dense input is checked for NaN and infinity by
+        :func:`_input_product`, in the same pass over X as the first product
+        of ``_decision_values``, which every prediction goes through.
+        """
         check_is_fitted(self)
         return validate_data(
-            self, X, accept_sparse="csr", dtype=FLOAT_DTYPES, reset=False
+            self, X, accept_sparse="csr", dtype=FLOAT_DTYPES, reset=False,
+            ensure_all_finite=issparse(X),
         )
 
     def decision_function(self, X):
@@ -365,3 +373,40 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _input_product(X, W, estimator):
+    """``X @ W`` for X from ``_validate_X``, checking that X is finite on the way.
+
+    scikit-learn checks X by summing all of it, a pass over X as long as the
+    product's own.  Here a column of ones appended to ``W`` gives the row
+    sums of X in the product's pass instead (about a third less time for a
+    linear model's predict).  A NaN or infinity in X makes the total
+    non-finite; scikit-learn's element-wise check then runs and raises its
+    usual error (it passes if the total merely overflowed).  Returns a
+    contiguous array.
+    """
+    if issparse(X):
+        # validate_data checked the stored values of a sparse X.
+        return np.asarray(X @ W)
+    n_outputs = W.shape[1]
+    if n_outputs > _FUSED_CHECK_MAX_OUTPUTS:
+        # A wide product costs many passes over X, so the check's pass
+        # matters little, and the strided result of the fused product would
+        # slow every later step on it.
+        assert_all_finite(X, estimator_name=type(estimator).__name__, input_name="X")
+        return X @ W
+    extended = np.empty((W.shape[0], n_outputs + 1), dtype=W.dtype)
+    extended[:, :n_outputs] = W
+    extended[:, n_outputs] = 1
+    product = X @ extended
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(product[:, n_outputs])
+    if not np.isfinite(total):
+        assert_all_finite(X, estimator_name=type(estimator).__name__, input_name="X")
+    return np.ascontiguousarray(product[:, :n_outputs])
+
+
+#: Widest product for which _input_product checks X in the product's pass.
+_FUSED_CHECK_MAX_OUTPUTS = 16
+

@@ -126,7 +126,7 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
         if outputs.shape[1] == 1:
             return np.hstack([1 - outputs, outputs])
         if self._output_activation() == "sigmoid":
-            totals = outputs.sum(axis=1, keepdims=True)
+            totals = F._row_sums(outputs)
             # All units silent (every sigmoid underflowed): fall back to uniform.
             empty = totals[:, 0] <= 0
             outputs[empty] = 1.0

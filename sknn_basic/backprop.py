@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import functional as F
+from ._base import _input_product
 from ._network_estimator import BaseNetworkClassifier
 
 __all__ = ["TwoLayerBackpropClassifier"]
@@ -216,7 +217,7 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         return self.coefs_, (self.intercepts_ if self.fit_intercept else None)
 
     def _decision_values(self, X):
-        hidden = np.asarray(X @ self.coefs_[0])
+        hidden = _input_product(X, self.coefs_[0], self)
         if self.fit_intercept:
             hidden += self.intercepts_[0]
         F.ACTIVATIONS[self.activation](hidden, out=hidden)

@@ -222,8 +222,20 @@ def softmax(z, out=None):
     if not np.maximum.reduce(out, axis=None) < _EXP_SAFE:
         out -= np.maximum.reduce(out, axis=-1, keepdims=True)
     np.exp(out, out=out)
-    out /= np.add.reduce(out, axis=-1, keepdims=True)
+    out /= _row_sums(out)
     return out
+
+
+def _row_sums(a):
+    """Sums over the last axis, kept as a column.
+
+    For a 2-D array with few columns, a product with a vector of ones runs
+    ten times faster than ``a.sum(axis=1)``: NumPy's row-wise reduction pays
+    a fixed cost per row.
+    """
+    if a.ndim != 2:
+        return np.add.reduce(a, axis=-1, keepdims=True)
+    return (a @ np.ones(a.shape[1], dtype=a.dtype))[:, np.newaxis]
 
 
 #: Activation functions by name; each takes ``(z, out=None)``.
@@ -495,8 +507,9 @@ def _loss_sum(loss, output_activation, diff, Y, sample_weight):
         if sample_weight is None:
             flat = diff.ravel()
             return 0.5 * float(np.dot(flat, flat))
-        per_sample = np.einsum("ij,ij->i", diff, diff)
-        return 0.5 * float(np.dot(per_sample, sample_weight))
+        # sample_weight @ (diff**2) weights each row and sums each column in
+        # one product, far cheaper than a row-wise reduction first.
+        return 0.5 * float(np.add.reduce(sample_weight @ (diff * diff)))
     q = np.abs(diff)
     np.subtract(1, q, out=q)
     np.maximum(q, _EPS[q.dtype.type], out=q)
@@ -505,7 +518,7 @@ def _loss_sum(loss, output_activation, diff, Y, sample_weight):
         q *= Y
     if sample_weight is None:
         return -float(np.add.reduce(q, axis=None))
-    return -float(np.dot(np.add.reduce(q, axis=1), sample_weight))
+    return -float(np.add.reduce(sample_weight @ q))
 
 
 _EPS = {np.float64: np.finfo(np.float64).eps, np.float32: np.finfo(np.float32).eps}
@@ -549,7 +562,9 @@ def _backward(
         if alpha:
             grad += alpha * coefs[i]
         if intercept_grads is not None:
-            np.add.reduce(delta, axis=0, out=intercept_grads[i])
+            # Column sums as a product with ones: NumPy's column-wise
+            # reduction is many times slower for a narrow batch.
+            np.dot(np.ones(delta.shape[0], dtype=delta.dtype), delta, out=intercept_grads[i])
             intercept_grads[i] *= scale
         if i > 0:
             if delta.shape[1] == 1:

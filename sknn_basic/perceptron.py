@@ -13,7 +13,7 @@ from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _perceptron_kernels
-from ._base import BaseTrainedClassifier
+from ._base import BaseTrainedClassifier, _input_product
 
 __all__ = ["PerceptronClassifier"]
 
@@ -237,7 +237,7 @@ class PerceptronClassifier(BaseTrainedClassifier):
         return _PerceptronModel(self, n_samples)
 
     def _decision_values(self, X):
-        scores = np.asarray(X @ self.coef_.T)
+        scores = _input_product(X, self.coef_.T, self)
         scores += self.intercept_
         return scores
 

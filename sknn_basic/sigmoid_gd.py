@@ -12,6 +12,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._base import _input_product
 from ._network_estimator import BaseNetworkClassifier
 
 __all__ = ["SigmoidGDClassifier"]
@@ -211,8 +212,7 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         return [self.coef_.T], intercepts
 
     def _decision_values(self, X):
-        scores = X @ self.coef_.T
-        scores = np.asarray(scores)
+        scores = _input_product(X, self.coef_.T, self)
         if self.fit_intercept:
             scores += self.intercept_
         return scores
