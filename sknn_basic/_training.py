@@ -288,5 +288,5 @@ def gather_rows(X, rows, buffer):
     if issparse(X):
         return X[rows]
     out = buffer[: len(rows)]
-    np.take(X, rows, axis=0, out=out)
+    X.take(rows, axis=0, out=out)
     return out

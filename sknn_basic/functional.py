@@ -238,6 +238,20 @@ def _row_sums(a):
     return (a @ np.ones(a.shape[1], dtype=a.dtype))[:, np.newaxis]
 
 
+def _sigmoid_inplace(z, out):
+    """The sigmoid of a float array into ``out``, for callers that silenced overflow.
+
+    The training loop and prediction run under ``np.errstate(all="ignore")``
+    already; skipping :func:`sigmoid`'s checks and its own errstate saves a
+    few microseconds per batch, which small data sets feel.
+    """
+    np.negative(z, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+    return out
+
+
 #: Activation functions by name; each takes ``(z, out=None)``.
 ACTIVATIONS = {
     "identity": _identity,
@@ -481,8 +495,31 @@ def _weight_gradient(layer_input, delta):
     return (delta.T @ layer_input).T
 
 
+#: Activations of the hot path, where the caller has silenced overflow.
+_FORWARD_ACTIVATIONS = {"sigmoid": _sigmoid_inplace}
+
+_ONES = {}
+
+
+def _ones(n, dtype):
+    """A read-only vector of ``n`` ones, kept for the next batch of that size."""
+    key = (n, np.dtype(dtype))
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 32:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(n, dtype=dtype)
+        ones.flags.writeable = False
+    return ones
+
+
 def _forward(X, coefs, intercepts, hidden_activation, output_activation):
-    """Forward pass of a 2-D batch (the hot path); returns each layer's output."""
+    """Forward pass of a 2-D batch (the hot path); returns each layer's output.
+
+    Call it with overflow warnings silenced (``np.errstate(over="ignore")``
+    at least): the sigmoid's exp overflows on purpose for very negative
+    inputs.
+    """
     activations = []
     layer_input = X
     last = len(coefs) - 1
@@ -490,7 +527,8 @@ def _forward(X, coefs, intercepts, hidden_activation, output_activation):
         out = _dot(layer_input, W)
         if intercepts is not None:
             out += intercepts[i]
-        ACTIVATIONS[output_activation if i == last else hidden_activation](out, out=out)
+        name = output_activation if i == last else hidden_activation
+        _FORWARD_ACTIVATIONS.get(name, ACTIVATIONS[name])(out, out=out)
         activations.append(out)
         layer_input = out
     return activations
@@ -564,7 +602,7 @@ def _backward(
         if intercept_grads is not None:
             # Column sums as a product with ones: NumPy's column-wise
             # reduction is many times slower for a narrow batch.
-            np.dot(np.ones(delta.shape[0], dtype=delta.dtype), delta, out=intercept_grads[i])
+            np.dot(_ones(delta.shape[0], delta.dtype), delta, out=intercept_grads[i])
             intercept_grads[i] *= scale
         if i > 0:
             if delta.shape[1] == 1:
@@ -643,7 +681,8 @@ def forward_pass(
     weights, squeeze = _as_layer_weights(coefs, X2.dtype)
     if intercepts is not None:
         intercepts = [np.asarray(b, dtype=X2.dtype).reshape(-1) for b in intercepts]
-    result = _forward(X2, weights, intercepts, hidden_activation, output_activation)
+    with np.errstate(over="ignore"):
+        result = _forward(X2, weights, intercepts, hidden_activation, output_activation)
     if squeeze:
         result[-1] = result[-1][:, 0]
     if one_sample:
