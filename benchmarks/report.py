@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .suite import CHEAP_ROW_REPEATS
+
 __all__ = ["slope", "write_figures", "write_report"]
 
 SLOPE_TARGET = 1.1
@@ -197,7 +199,9 @@ def write_report(path, *, suite, machine, mode, elapsed, figures, threads, argv_
     add("")
     first = suite.first_call
     add(f"- Both contenders run in one process, alternated (sknn-basic, other, sknn-basic, "
-        f"other, ...): the value is the **median of {mode.repeats} repeats** "
+        f"other, ...): the value is the **median of {mode.repeats} repeats**, "
+        f"{mode.repeats * CHEAP_ROW_REPEATS} for the short cross-validation and predict rows, "
+        f"whose timings scatter more "
         f"(`time.perf_counter`, garbage collector collected before and disabled during each "
         f"timed call). Building an estimator and preparing data are outside the timings.")
     add(f"- Every pair gets an untimed **warm-up fit** (on the first {5000:_} training rows) "
