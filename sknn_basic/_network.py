@@ -93,6 +93,7 @@ class LayeredModel:
         self.chunk_rows = _chunk_rows(coefs)
         rows = min(self.batch_size, self.chunk_rows)
         self._deltas = [np.empty((rows, W.shape[1]), dtype=dtype) for W in coefs]
+        self._hidden = [np.empty((rows, W.shape[1]), dtype=dtype) for W in coefs[:-1]]
         self._coef_grads, self._intercept_grads = _gradient_buffers(coefs, intercepts, dtype)
         self._grads = self._coef_grads + (self._intercept_grads or [])
         if self.batch_size > self.chunk_rows:
@@ -113,7 +114,8 @@ class LayeredModel:
     def _gradient(self, X, Y, sample_weight, total, alpha, coef_grads, intercept_grads):
         """Gradient of the weighted loss of rows ``X`` divided by ``total``; returns the loss sum."""
         activations = F._forward(
-            X, self.coefs, self.intercepts, self.hidden_activation, self.output_activation
+            X, self.coefs, self.intercepts, self.hidden_activation, self.output_activation,
+            hidden_buffers=self._hidden,
         )
         return F._backward(
             X, Y, activations, self.coefs, self.loss, self.hidden_activation,

@@ -132,7 +132,7 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
             outputs[empty] = 1.0
             totals[empty] = outputs.shape[1]
             outputs /= totals
-        return outputs
+        return np.ascontiguousarray(outputs)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates.

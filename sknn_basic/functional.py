@@ -513,18 +513,23 @@ def _ones(n, dtype):
     return ones
 
 
-def _forward(X, coefs, intercepts, hidden_activation, output_activation):
+def _forward(X, coefs, intercepts, hidden_activation, output_activation, hidden_buffers=None):
     """Forward pass of a 2-D batch (the hot path); returns each layer's output.
 
     Call it with overflow warnings silenced (``np.errstate(over="ignore")``
     at least): the sigmoid's exp overflows on purpose for very negative
-    inputs.
+    inputs.  ``hidden_buffers`` (one per hidden layer, at least as many rows
+    as X) receive the hidden outputs: reusing them across batches spares the
+    fresh memory pages a new array of that size costs each time.
     """
     activations = []
     layer_input = X
     last = len(coefs) - 1
     for i, W in enumerate(coefs):
-        out = _dot(layer_input, W)
+        if hidden_buffers is not None and i < last and not issparse(layer_input):
+            out = np.matmul(layer_input, W, out=hidden_buffers[i][: layer_input.shape[0]])
+        else:
+            out = _dot(layer_input, W)
         if intercepts is not None:
             out += intercepts[i]
         name = output_activation if i == last else hidden_activation

@@ -59,6 +59,7 @@ def test_chunked_gradient_equals_whole_batch_gradient(
     whole = _model(coefs, intercepts, loss=loss, output_activation=output_activation,
                    alpha=0.01, n_samples=n_samples)
     whole._deltas = [np.empty((n_samples, W.shape[1])) for W in coefs]
+    whole._hidden = [np.empty((n_samples, W.shape[1])) for W in coefs[:-1]]
     loss_whole = whole._gradient(X, Y, sw, total, 0.01, whole._coef_grads,
                                  whole._intercept_grads)
 
