@@ -1,5 +1,6 @@
 """Writing the suite's results: ``results.md`` and the log-log figures of fit time against n."""
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -114,8 +115,9 @@ def write_figures(points, out_dir, repeats, specs):
         ax.set_ylabel(f"fit time, s (median of {repeats})")
         title = pair
         if sknn_spec is not None:
-            title += "\n" + sknn_spec.text()
-        ax.set_title(title, fontsize=8)
+            # Wrapped: the settings are longer than the figure is wide.
+            title += "\n" + "\n".join(textwrap.wrap(sknn_spec.text(), 100))
+        ax.set_title(title, fontsize=7)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
