@@ -134,18 +134,16 @@ class LayeredModel:
         loss_sum = 0.0
         for start, stop in batch_slices(X.shape[0], self.chunk_rows):
             sw = None if sample_weight is None else sample_weight[start:stop]
-            if start == 0:
-                loss_sum += self._gradient(
-                    X[start:stop], Y[start:stop], sw, total, 0.0,
-                    self._coef_grads, self._intercept_grads,
-                )
-                continue
+            # The first chunk writes the total; later ones are added to it.
+            first = start == 0
             loss_sum += self._gradient(
                 X[start:stop], Y[start:stop], sw, total, 0.0,
-                self._chunk_coef_grads, self._chunk_intercept_grads,
+                self._coef_grads if first else self._chunk_coef_grads,
+                self._intercept_grads if first else self._chunk_intercept_grads,
             )
-            for grad, part in zip(self._grads, self._chunk_grads):
-                grad += part
+            if not first:
+                for grad, part in zip(self._grads, self._chunk_grads):
+                    grad += part
         if self.alpha:
             for grad, W in zip(self._coef_grads, self.coefs):
                 grad += self.alpha * W

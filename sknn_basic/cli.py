@@ -156,56 +156,29 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {_one_line(message)}{hint}\n")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number >= 1, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
+def _checked_number(convert, is_valid, requirement):
+    """An argparse type: ``convert(text)`` if it succeeds and ``is_valid``, else a one-line error."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not is_valid(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _fold_count(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number of folds >= 2, got {text!r}"
-        ) from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number of folds >= 2, got {text!r}"
-        )
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive number, got {text!r}"
-        ) from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number from 0 to 4294967295, got {text!r}"
-        ) from None
-    if not 0 <= value <= 2**32 - 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number from 0 to 4294967295, got {text!r}"
-        )
-    return value
+_positive_int = _checked_number(int, lambda v: v >= 1, "a whole number >= 1")
+_fold_count = _checked_number(int, lambda v: v >= 2, "a whole number of folds >= 2")
+_positive_float = _checked_number(
+    float, lambda v: math.isfinite(v) and v > 0, "a positive number"
+)
+_seed = _checked_number(
+    int, lambda v: 0 <= v <= 2**32 - 1, "a whole number from 0 to 4294967295"
+)
 
 
 def _build_parser():

@@ -235,7 +235,7 @@ def _row_sums(a):
     """
     if a.ndim != 2:
         return np.add.reduce(a, axis=-1, keepdims=True)
-    return (a @ np.ones(a.shape[1], dtype=a.dtype))[:, np.newaxis]
+    return (a @ _ones(a.shape[1], a.dtype))[:, np.newaxis]
 
 
 def _sigmoid_inplace(z, out):
