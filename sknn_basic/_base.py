@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._training import train
+from ._training import TrainingRecord, TrainingSettings, train
 
 __all__ = ["BaseTrainedClassifier"]
 
@@ -84,7 +84,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         return X, y
 
-    def _set_classes(self, y, classes, first_call):
+    def _set_classes(self, y, classes, first_call, incremental):
         """Set ``classes_`` on a first call, or check y against it; return y's indices."""
         if first_call:
             if classes is None:
@@ -103,6 +103,16 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
                     f"classes must hold at least two classes, got {labels.tolist()!r}."
                 )
             self.classes_ = labels
+        elif not incremental:
+            # A warm-started fit goes on with the same output units: it needs
+            # the same classes (MLPClassifier asks the same).
+            labels = unique_labels(y)
+            if not np.array_equal(labels, self.classes_):
+                raise ValueError(
+                    f"warm_start=True needs y to hold the same classes as the previous "
+                    f"fit: it had {self.classes_.tolist()!r}, y has {labels.tolist()!r}. "
+                    "Set warm_start=False to start anew with these classes."
+                )
         elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
             raise ValueError(
                 f"classes={unique_labels(classes).tolist()!r} differs from the classes of "
@@ -112,8 +122,9 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
         if unseen.size:
             raise ValueError(
                 f"y holds labels {unseen.tolist()!r} that are not among the classes "
-                f"learnt so far, {self.classes_.tolist()!r}. Pass every class to the "
-                "first partial_fit call with `classes=`, or call fit."
+                f"this model learns, {self.classes_.tolist()!r}: partial_fit keeps the "
+                "classes of the first call (its `classes=`, or the labels of fit). Call "
+                "fit on data with every class to start anew."
             )
         return np.searchsorted(self.classes_, y)
 
@@ -155,9 +166,15 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
         return sample_weight
 
     def _fit(self, X, y, sample_weight, classes, incremental):
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: each call sees one "
+                "chunk, so there is no held-out set to stop on. Set early_stopping=False "
+                "to train on a stream, or call fit to stop early."
+            )
         first_call = not hasattr(self, "classes_") or not (incremental or self.warm_start)
         X, y = self._validate_training_data(X, y, reset=first_call)
-        y_index = self._set_classes(y, classes, first_call)
+        y_index = self._set_classes(y, classes, first_call, incremental)
         if first_call:
             self._dtype = X.dtype
         Y = self._encode_targets(y_index)
@@ -177,42 +194,87 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
             # The initial weights are the first draws: this is what makes the
             # lessons' runs reproducible from their seed.
             self._initialize(X.shape[1], self._n_outputs(), random_state, X.dtype)
-            self.n_iter_ = 0
-            self.t_ = 0
-            self.loss_curve_ = []
-            self._training_state = None
-        reset_step = not incremental or first_call
+            self._optimizer = None
+            self._training = None
 
         validation = None
-        if self.early_stopping and not incremental:
+        if self.early_stopping:
             X, Y, sample_weight, validation = self._hold_out(
                 X, Y, y_index, sample_weight, random_state
             )
-            self.validation_scores_ = []
-            self.validation_loss_curve_ = []
-            self.best_validation_score_ = -np.inf
-            self._training_state = None
 
         # The labels' indices have served (targets, weights, split): free
         # them before training, whose peak memory they would otherwise add to.
         del y_index
-        if reset_step:
-            self.learning_rate_ = self._initial_learning_rate(X.shape[0])
-        model = self._make_model(X.shape[0], X.dtype)
-        stop_reason = train(
-            self,
+        n_samples = X.shape[0]
+        model = self._make_model(
+            n_samples, X.dtype, restart=not incremental or first_call
+        )
+        previous = self._training
+        if incremental and previous is not None:
+            record = previous
+        else:
+            # A fit starts a new record; the samples seen still add up.
+            record = TrainingRecord(t=previous.t if previous is not None else 0)
+        record = train(
             model,
             X,
             Y,
             sample_weight,
+            settings=TrainingSettings(
+                max_epochs=1 if incremental else self.max_iter,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                shuffle=self.shuffle,
+                verbose=self.verbose,
+                incremental=incremental,
+            ),
             random_state=random_state,
-            max_epochs=1 if incremental else self.max_iter,
-            incremental=incremental,
+            n_samples=n_samples,
+            total_weight=float(n_samples if sample_weight is None else np.sum(sample_weight)),
+            record=record,
             validation=validation,
             score_validation=self._validation_score,
+            on_epoch=None if self.callback is None else self._call_back(model),
         )
-        self._after_training(model, stop_reason, incremental)
+        self._store_record(record, model)
+        self._after_training(model, record.stop_reason, incremental)
         return self
+
+    def _call_back(self, model):
+        """The loop's per-epoch hook: publish the run so far, then call ``callback``."""
+
+        def on_epoch(record, info):
+            self._store_record(record, model)
+            return self.callback(self, info)
+
+        return on_epoch
+
+    def _store_record(self, record, model):
+        """Publish the loop's record (kept whole in ``_training``) as fitted attributes."""
+        self._training = record
+        self.n_iter_ = record.n_iter
+        self.t_ = record.t
+        self.loss_curve_ = record.loss_curve
+        early = record.validation_scores is not None
+        published = {
+            "validation_scores_": record.validation_scores,
+            "validation_loss_curve_": record.validation_loss_curve,
+            "best_validation_score_": record.best_validation_score if early else None,
+            "best_loss_": None if early else record.best_loss,
+        }
+        for name, value in published.items():
+            if value is not None:
+                setattr(self, name, value)
+            elif name in self.__dict__:
+                # An attribute of an earlier fit that this one does not make.
+                delattr(self, name)
+        if model.optimizer is not None:
+            self.learning_rate_ = model.optimizer.learning_rate
+        self._publish(model)
+
+    def _publish(self, model):
+        """Set the public weights from the model's (where they are not the same arrays)."""
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -262,9 +324,6 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
             )
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
-    def _initial_learning_rate(self, n_samples):
-        """The step size a fit starts from (``learning_rate_`` then follows the schedule)."""
-        return float(self.learning_rate)
 
     def _hold_out(self, X, Y, y_index, sample_weight, random_state):
         indices = np.arange(X.shape[0])
@@ -303,11 +362,16 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
     def _after_training(self, model, stop_reason, incremental):
         if stop_reason == "max_iter" and not incremental and self.tol is not None:
             watched = "validation score" if self.early_stopping else "training loss"
+            curve = self.loss_curve_
+            if len(curve) > 1 and curve[-1] > min(curve):
+                # The loss ended above its best: steps too long, not too few.
+                advice = "lower learning_rate (the loss rose), or"
+            else:
+                advice = "increase max_iter, raise learning_rate, or"
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={self.max_iter} epochs before "
-                f"the {watched} stopped improving by tol={self.tol}. Increase max_iter, "
-                "raise learning_rate, or set tol=None to train for exactly max_iter "
-                "epochs.",
+                f"the {watched} stopped improving by tol={self.tol}. To train further, "
+                f"{advice} set tol=None to train for exactly max_iter epochs.",
                 ConvergenceWarning,
                 stacklevel=5,
             )

@@ -4,13 +4,16 @@
 :class:`~sknn_basic.SigmoidGDClassifier` (no hidden layer) and
 :class:`~sknn_basic.TwoLayerBackpropClassifier` (one hidden layer).  It owns
 the reusable buffers of a batch and applies the gradient step; the gradient
-itself comes from :mod:`sknn_basic.functional`.
+itself comes from the kernels of :mod:`sknn_basic._kernels` (the ones
+:mod:`sknn_basic.functional` exposes) and the step from an optimizer of
+:mod:`sknn_basic._optimizers`.
 """
 
 import numpy as np
+from scipy.sparse import issparse
+from sklearn.utils import gen_batches
 
-from . import functional as F
-from ._training import batch_slices, gather_rows
+from . import _kernels as K
 
 __all__ = ["LayeredModel"]
 
@@ -35,8 +38,23 @@ def _gradient_buffers(coefs, intercepts, dtype):
     return coef_grads, intercept_grads
 
 
+def gather_rows(X, rows, buffer):
+    """Rows ``rows`` of ``X``, written into ``buffer`` when ``X`` is dense.
+
+    Dense inputs are gathered into a buffer reused across batches so that an
+    epoch allocates nothing as large as ``X``; sparse inputs are indexed.
+    """
+    if issparse(X):
+        return X[rows]
+    out = buffer[: len(rows)]
+    X.take(rows, axis=0, out=out)
+    return out
+
+
 class LayeredModel:
     """A stack of layers with its gradient-descent step, for the training loop.
+
+    It follows the protocol :class:`sknn_basic._training.Model`.
 
     Parameters
     ----------
@@ -45,13 +63,12 @@ class LayeredModel:
         views of the estimator's attributes).
     intercepts : list of ndarray or None
         Biases per layer, updated in place; None without intercepts.
-    velocities : list of ndarray or None
-        Momentum buffers, one per trainable array (coefs then intercepts);
-        None for plain gradient descent.
+    optimizer : Optimizer
+        Turns each batch's gradient into a step; owns the step size.
     loss, hidden_activation, output_activation : str
         As in :mod:`sknn_basic.functional`.
-    learning_rate, momentum, alpha : float
-        The step size, the momentum coefficient and the L2 penalty.
+    alpha : float
+        The L2 penalty.
     batch_size : int
         Rows per batch; ``n_samples`` for full-batch gradient descent.
     n_samples : int
@@ -60,17 +77,21 @@ class LayeredModel:
         Floating dtype of the data and the weights.
     """
 
+    #: Not a model of weights that scale with the inputs: far beyond this
+    #: magnitude (set per dtype) outputs overflow, so the run has diverged.
+    weight_limit = None
+
+    converged = False
+
     def __init__(
         self,
         coefs,
         intercepts,
-        velocities,
+        optimizer,
         *,
         loss,
         hidden_activation,
         output_activation,
-        learning_rate,
-        momentum,
         alpha,
         batch_size,
         n_samples,
@@ -78,13 +99,12 @@ class LayeredModel:
     ):
         self.coefs = coefs
         self.intercepts = intercepts
-        self.velocities = velocities
+        self.optimizer = optimizer
         self.loss = loss
         self.hidden_activation = hidden_activation
         self.output_activation = output_activation
-        self.learning_rate = learning_rate
-        self.momentum = momentum
         self.alpha = alpha
+        self.weight_limit = float(np.finfo(dtype).max) ** 0.25
         self.batch_size = min(batch_size, n_samples)
         self.parameters = list(coefs) + (list(intercepts) if intercepts is not None else [])
         # A full batch is the same whatever the order: skip the shuffle so
@@ -113,11 +133,11 @@ class LayeredModel:
 
     def _gradient(self, X, Y, sample_weight, total, alpha, coef_grads, intercept_grads):
         """Gradient of the weighted loss of rows ``X`` divided by ``total``; returns the loss sum."""
-        activations = F._forward(
+        activations = K.forward(
             X, self.coefs, self.intercepts, self.hidden_activation, self.output_activation,
             hidden_buffers=self._hidden,
         )
-        return F._backward(
+        return K.backward(
             X, Y, activations, self.coefs, self.loss, self.hidden_activation,
             self.output_activation, sample_weight, total, alpha,
             coef_grads, intercept_grads, self._deltas_for(X.shape[0]),
@@ -132,12 +152,12 @@ class LayeredModel:
         then run at cache speed rather than memory speed.
         """
         loss_sum = 0.0
-        for start, stop in batch_slices(X.shape[0], self.chunk_rows):
-            sw = None if sample_weight is None else sample_weight[start:stop]
+        for chunk in gen_batches(X.shape[0], self.chunk_rows):
+            sw = None if sample_weight is None else sample_weight[chunk]
             # The first chunk writes the total; later ones are added to it.
-            first = start == 0
+            first = chunk.start == 0
             loss_sum += self._gradient(
-                X[start:stop], Y[start:stop], sw, total, 0.0,
+                X[chunk], Y[chunk], sw, total, 0.0,
                 self._coef_grads if first else self._chunk_coef_grads,
                 self._intercept_grads if first else self._chunk_intercept_grads,
             )
@@ -161,17 +181,7 @@ class LayeredModel:
             )
         else:
             loss_sum = self._chunked_gradient(X, Y, sample_weight, total)
-        lr = self.learning_rate
-        if self.velocities is None:
-            for param, grad in zip(self.parameters, self._grads):
-                grad *= -lr
-                param += grad
-        else:
-            for param, grad, velocity in zip(self.parameters, self._grads, self.velocities):
-                velocity *= self.momentum
-                grad *= lr
-                velocity -= grad
-                param += velocity
+        self.optimizer.step(self.parameters, self._grads)
         return loss_sum
 
     def run_epoch(self, X, Y, sample_weight, order):
@@ -179,9 +189,9 @@ class LayeredModel:
         n_samples = X.shape[0]
         loss_sum = 0.0
         if order is None:
-            for start, stop in batch_slices(n_samples, self.batch_size):
-                sw = None if sample_weight is None else sample_weight[start:stop]
-                loss_sum += self._step(X[start:stop], Y[start:stop], sw)
+            for batch in gen_batches(n_samples, self.batch_size):
+                sw = None if sample_weight is None else sample_weight[batch]
+                loss_sum += self._step(X[batch], Y[batch], sw)
             return loss_sum
         if self._x_buffer is None and not hasattr(X, "tocsr"):
             self._x_buffer = np.empty((self.batch_size, X.shape[1]), dtype=X.dtype)
@@ -189,8 +199,8 @@ class LayeredModel:
             self._y_buffer = np.empty((self.batch_size, Y.shape[1]), dtype=Y.dtype)
             if sample_weight is not None:
                 self._w_buffer = np.empty(self.batch_size, dtype=sample_weight.dtype)
-        for start, stop in batch_slices(n_samples, self.batch_size):
-            rows = order[start:stop]
+        for batch in gen_batches(n_samples, self.batch_size):
+            rows = order[batch]
             Xb = gather_rows(X, rows, self._x_buffer)
             Yb = gather_rows(Y, rows, self._y_buffer)
             swb = None if sample_weight is None else gather_rows(sample_weight, rows, self._w_buffer)
@@ -199,15 +209,16 @@ class LayeredModel:
 
     def forward(self, X):
         """Outputs of every layer for ``X`` (fresh arrays)."""
-        return F._forward(
-            X, self.coefs, self.intercepts, self.hidden_activation, self.output_activation
-        )
+        with np.errstate(over="ignore"):
+            return K.forward(
+                X, self.coefs, self.intercepts, self.hidden_activation, self.output_activation
+            )
 
     def mean_loss(self, X, Y, sample_weight):
         """Weighted mean loss of the current weights on ``(X, Y)``."""
         output = self.forward(X)[-1]
         diff = output - Y
-        loss_sum = F._loss_sum(self.loss, self.output_activation, diff, Y, sample_weight)
+        loss_sum = K.loss_sum(self.loss, self.output_activation, diff, Y, sample_weight)
         total = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
         return loss_sum / total
 

@@ -12,9 +12,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import functional as F
+from . import _kernels as K
 from ._base import BaseTrainedClassifier
 from ._network import LayeredModel
+from ._optimizers import OPTIMIZERS, make_optimizer
 
 __all__ = ["BaseNetworkClassifier", "auto_batch_size"]
 
@@ -44,6 +45,10 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "init_scale": [Interval(Real, 0, None, closed="neither"), None],
         "learning_rate_schedule": [StrOptions({"constant", "adaptive"})],
+        "solver": [StrOptions(set(OPTIMIZERS))],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
     }
 
     _hidden_activation = "sigmoid"
@@ -75,23 +80,40 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
         """Weights ``(fan_in, fan_out)`` per layer and the biases (or None)."""
         raise NotImplementedError
 
-    def _make_model(self, n_samples, dtype):
+    def _initial_learning_rate(self, n_samples):
+        """The step size a fit starts from (``learning_rate_`` then follows the schedule)."""
+        return float(self.learning_rate)
+
+    def _optimizer_settings(self):
+        """The chosen solver's hyper-parameters, by the optimizer's names."""
+        if self.solver == "adam":
+            return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+        return {"momentum": getattr(self, "momentum", 0.0),
+                "nesterov": getattr(self, "nesterovs_momentum", False)}
+
+    def _make_model(self, n_samples, dtype, restart):
         coefs, intercepts = self._layers()
-        velocities = None
-        if getattr(self, "momentum", 0.0):
-            if getattr(self, "_velocities", None) is None:
-                arrays = coefs + (intercepts or [])
-                self._velocities = [np.zeros_like(a) for a in arrays]
-            velocities = self._velocities
+        settings = self._optimizer_settings()
+        optimizer = self._optimizer
+        if optimizer is None or not isinstance(optimizer, OPTIMIZERS[self.solver]):
+            optimizer = self._optimizer = make_optimizer(
+                self.solver, coefs + (intercepts or []),
+                self._initial_learning_rate(n_samples), self.learning_rate_schedule,
+                **settings,
+            )
+        else:
+            # Velocities and moments carry over a warm start and partial_fit.
+            optimizer.configure(**settings)
+            if restart:
+                optimizer.start(self._initial_learning_rate(n_samples),
+                                self.learning_rate_schedule)
         return LayeredModel(
             coefs,
             intercepts,
-            velocities,
+            optimizer,
             loss=self.loss,
             hidden_activation=self._hidden_activation_name(),
             output_activation=self._output_activation(),
-            learning_rate=self.learning_rate_,
-            momentum=getattr(self, "momentum", 0.0),
             alpha=self.alpha,
             batch_size=self._batch_rows(n_samples),
             n_samples=n_samples,
@@ -104,7 +126,8 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
     def _output_values(self, X):
         """Outputs of the output units (sigmoid or softmax) for validated X."""
         scores = self._decision_values(X)
-        return F.ACTIVATIONS[self._output_activation()](scores, out=scores)
+        with np.errstate(over="ignore"):
+            return K.ACTIVATIONS[self._output_activation()](scores, scores)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -126,7 +149,7 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
         if outputs.shape[1] == 1:
             return np.hstack([1 - outputs, outputs])
         if self._output_activation() == "sigmoid":
-            totals = F._row_sums(outputs)
+            totals = K.row_sums(outputs)
             # All units silent (every sigmoid underflowed): fall back to uniform.
             empty = totals[:, 0] <= 0
             outputs[empty] = 1.0

@@ -1,82 +1,113 @@
 """The one training loop every estimator of the package runs.
 
-An estimator hands :func:`train` a *model*: an object that owns the trainable
-arrays and knows how to run one pass over the data (see :class:`_Model`).
-The loop owns everything around that pass: the epoch count, the per-epoch
+An estimator hands :func:`train` a *model* that follows :class:`Model`: it
+owns the trainable arrays, runs one pass over the data, and (for the
+gradient-descent models) holds the optimizer that owns the step size.  The
+loop owns everything around that pass: the epoch count, the per-epoch
 shuffling, the loss and validation curves, the stopping rules, the verbose
-lines, the per-epoch callback and the guard against a divergent run.  Keeping
-it in one place is what makes the three estimators behave alike.
+lines, the per-epoch hook and the guard against a divergent run.  It writes
+nothing on the estimator: it fills a :class:`TrainingRecord`, which the
+estimator stores in one place.  Keeping this in one place is what makes the
+estimators behave alike, wherever their rows live: the loop never touches the
+rows itself, it only hands them to the model.
 """
 
 import math
 import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Protocol
 
 import numpy as np
-from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["train", "batch_slices", "TrainingState"]
-
-#: The adaptive schedule reacts to an epoch loss this many times the previous
-#: one: mini-batch noise makes smaller rises, an overshooting step larger ones.
-RISE = 1.01
+__all__ = ["Model", "TrainingSettings", "TrainingRecord", "train"]
 
 #: A loss this many times the best one met is an overshoot, not noise.
 OVERSHOOT = 1.1
 
 
-class _Model:
-    """What the loop expects of a model (documentation only; not a base class).
+class Model(Protocol):
+    """What the loop uses of a model.
 
     Attributes
     ----------
     parameters : list of ndarray
         The trainable arrays, updated in place.  The loop copies them to
         restore a finite state or the best validation state.
-
-    Methods
-    -------
-    run_epoch(X, Y, sample_weight, order)
-        One pass over the data in ``order`` (None: file order); returns the
-        *sum* over samples of the weighted per-sample loss met on the way.
-    mean_loss(X, Y, sample_weight)
-        The weighted mean loss of the current parameters (validation curve).
-    penalty()
-        The regularisation term added to the mean loss.
+    uses_order : bool
+        Whether :meth:`run_epoch` depends on the order of the rows (a full
+        batch does not, so it is never shuffled).
+    converged : bool
+        Set by :meth:`run_epoch` when no later epoch can change anything.
+    optimizer : Optimizer or None
+        The step rule (see :mod:`sknn_basic._optimizers`), told each epoch's
+        loss so that its schedule can react; None for a rule without one.
+    weight_limit : float or None
+        A magnitude of any weight beyond which the run counts as diverged
+        (exploding weights overflow the outputs long before they overflow
+        themselves); None where weights legitimately scale with the inputs.
     """
 
+    parameters: list
+    uses_order: bool
+    converged: bool
+    optimizer: object
+    weight_limit: Optional[float]
 
-class TrainingState:
-    """Bookkeeping of the stopping rules, kept across ``partial_fit`` calls."""
+    def run_epoch(self, X, Y, sample_weight, order):
+        """One pass over the rows in ``order`` (None: as stored); returns the loss *sum*."""
 
-    def __init__(self):
-        self.best_loss = math.inf
-        self.best_validation_score = -math.inf
-        self.no_improvement_count = 0
-        self.last_printed_loss = None
-        self.best_parameters = None
-        self.momentum_restarted = False
+    def mean_loss(self, X, Y, sample_weight):
+        """The weighted mean loss of the current parameters (no penalty)."""
+
+    def penalty(self):
+        """The regularisation term added to the mean loss."""
 
 
-def batch_slices(n_samples, batch_size):
-    """Start and stop of each consecutive batch of ``batch_size`` rows.
+@dataclass
+class TrainingSettings:
+    """The estimator's parameters the loop obeys."""
 
-    Parameters
-    ----------
-    n_samples : int
-        Number of rows.
-    batch_size : int
-        Rows per batch; the last batch takes what remains.
+    max_epochs: int
+    tol: Optional[float]
+    n_iter_no_change: int
+    shuffle: bool
+    verbose: int
+    incremental: bool
 
-    Returns
-    -------
-    list of (int, int)
-        ``(start, stop)`` pairs covering ``range(n_samples)`` in order.
+
+@dataclass
+class _StoppingState:
+    best_loss: float = math.inf
+    best_validation_score: float = -math.inf
+    no_improvement_count: int = 0
+    last_printed_loss: Optional[float] = None
+    best_validation_parameters: Optional[list] = None
+
+
+@dataclass
+class TrainingRecord:
+    """What a training run leaves: the estimator publishes it as fitted attributes.
+
+    A ``fit`` starts a new record; ``partial_fit`` calls continue the one
+    before, so that a stream of calls is one run.
     """
-    return [
-        (start, min(start + batch_size, n_samples))
-        for start in range(0, n_samples, batch_size)
-    ]
+
+    n_iter: int = 0
+    t: int = 0
+    loss_curve: list = field(default_factory=list)
+    validation_scores: Optional[list] = None
+    validation_loss_curve: Optional[list] = None
+    stop_reason: str = "max_iter"
+    state: _StoppingState = field(default_factory=_StoppingState)
+
+    @property
+    def best_loss(self):
+        return self.state.best_loss
+
+    @property
+    def best_validation_score(self):
+        return self.state.best_validation_score
 
 
 def _all_finite(arrays):
@@ -88,18 +119,24 @@ def _all_finite(arrays):
     return True
 
 
-def _copy_parameters(parameters):
+def _within(arrays, limit):
+    if limit is None:
+        return True
+    return all(np.max(np.abs(a), initial=0.0) <= limit for a in arrays)
+
+
+def _copy(parameters):
     return [p.copy() for p in parameters]
 
 
-def _restore_parameters(parameters, saved):
+def _restore(parameters, saved):
     for p, s in zip(parameters, saved):
         p[...] = s
 
 
-def _print_epoch(estimator, state, epoch, loss, validation_score, shown):
+def _print_epoch(settings, state, epoch, loss, validation_score, shown):
     """The lessons' progress lines: the loss, flagged when it rose since the last line."""
-    if estimator.verbose >= 2 or shown is None or epoch in shown:
+    if settings.verbose >= 2 or shown is None or epoch in shown:
         line = f"Epoch {epoch:>5d}: train loss {loss:.8f}"
         if validation_score is not None:
             line += f", validation score {validation_score:.6f}"
@@ -109,151 +146,183 @@ def _print_epoch(estimator, state, epoch, loss, validation_score, shown):
         state.last_printed_loss = loss
 
 
+class _Guard:
+    """The divergence guard: the states to fall back on when a run blows up.
+
+    A diverged epoch is undone.  What is kept is the best state met whose
+    outputs were finite: the parameters at the start of the epoch with the
+    lowest loss (for a full batch, the very parameters that loss was
+    measured on), checked once more on the data, or else the parameters the
+    call started from.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.initial = _copy(model.parameters)
+        self.best = None
+
+    def healthy(self, loss=0.0):
+        model = self.model
+        return (
+            math.isfinite(loss)
+            and _all_finite(model.parameters)
+            and _within(model.parameters, model.weight_limit)
+        )
+
+    def remember_best(self, saved):
+        self.best = saved
+
+    def recover(self, X, Y, sample_weight):
+        model = self.model
+        for candidate in (self.best, self.initial):
+            if candidate is None:
+                continue
+            _restore(model.parameters, candidate)
+            if X is None or math.isfinite(model.mean_loss(X, Y, sample_weight)):
+                return
+        _restore(model.parameters, self.initial)
+
+
+def _divergence_warning(epoch, cause):
+    warnings.warn(
+        f"Training diverged at epoch {epoch}: {cause}. The best finite weights met "
+        "were kept and training stopped. Lower learning_rate (for example by a factor "
+        "of 10), standardise the features, or add an L2 penalty with alpha.",
+        ConvergenceWarning,
+        stacklevel=6,
+    )
+
+
 def train(
-    estimator,
     model,
     X,
     Y,
     sample_weight,
     *,
+    settings,
     random_state,
-    max_epochs,
-    incremental,
+    n_samples,
+    total_weight,
+    record=None,
     validation=None,
     score_validation=None,
+    on_epoch=None,
 ):
-    """Run epochs of ``model`` on ``(X, Y)`` and record them on ``estimator``.
+    """Run epochs of ``model`` on ``(X, Y)``; return the :class:`TrainingRecord`.
 
     Parameters
     ----------
-    estimator : estimator
-        Supplies ``tol``, ``n_iter_no_change``, ``shuffle``, ``verbose``,
-        ``callback`` and ``early_stopping``, and receives ``n_iter_``,
-        ``t_``, ``loss_curve_`` and, with early stopping,
-        ``validation_scores_``, ``validation_loss_curve_`` and
-        ``best_validation_score_``; ``best_loss_`` otherwise.
-    model : object
-        Follows the protocol of :class:`_Model`.
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
-        Training inputs (never copied here).
-    Y : ndarray of shape (n_samples, n_outputs)
-        Encoded targets.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Combined sample and class weights; None means all ones.
+    model : Model
+        The model to train (updated in place).
+    X, Y, sample_weight
+        The training rows, targets and combined weights (None: all ones),
+        handed to the model as they are: the loop never reads them.
+    settings : TrainingSettings
+        The stopping rules, shuffling and verbosity.
     random_state : numpy.random.RandomState
         Source of the per-epoch shuffles, drawn after the initial weights.
-    max_epochs : int
-        Number of epochs at most.
-    incremental : bool
-        True for ``partial_fit``: one call is one epoch, no stopping rule,
-        and the stopping state carries over between calls.
+    n_samples : int
+        Number of training rows (to draw the shuffles).
+    total_weight : float
+        Sum of the training weights (the loss curve is the loss sum over it).
+    record : TrainingRecord or None
+        The record of the previous ``partial_fit`` call to continue; None
+        starts a new one.
     validation : tuple (X_val, Y_val, sample_weight_val, y_val) or None
         Held-out data for early stopping.
     score_validation : callable or None
         ``score_validation(X_val, y_val, sample_weight_val)`` returns the
         validation score (higher is better).
+    on_epoch : callable or None
+        ``on_epoch(record, info)`` after each epoch, with ``info`` a dict of
+        ``epoch``, ``loss``, ``validation_loss`` and ``validation_score``;
+        returning True stops training.
 
     Returns
     -------
-    stop_reason : str
-        "max_iter", "tol", "converged", "callback" or "diverged".
+    TrainingRecord
+        With ``stop_reason`` one of "max_iter", "tol", "converged",
+        "callback" or "diverged".
     """
-    n_samples = X.shape[0]
-    total_weight = float(n_samples if sample_weight is None else np.sum(sample_weight))
-    tol = -math.inf if estimator.tol is None else estimator.tol
-    state = getattr(estimator, "_training_state", None)
-    if state is None or not incremental:
-        state = TrainingState()
-        estimator._training_state = state
+    if record is None:
+        record = TrainingRecord()
+    state = record.state
     early_stopping = validation is not None
+    if early_stopping and record.validation_scores is None:
+        record.validation_scores = []
+        record.validation_loss_curve = []
+    tol = -math.inf if settings.tol is None else settings.tol
     # Ten evenly spaced epochs of this call (0, 100, ..., 900 of 1000, as the
     # lessons printed); every epoch of a partial_fit call.
-    first = estimator.n_iter_
-    shown = None if incremental else {first + round(i * max_epochs / 10) for i in range(10)}
-    stop_reason = "max_iter"
-    needs_order = estimator.shuffle and getattr(model, "uses_order", True)
+    first = record.n_iter
+    shown = (
+        None if settings.incremental
+        else {first + round(i * settings.max_epochs / 10) for i in range(10)}
+    )
+    needs_order = settings.shuffle and model.uses_order
+    optimizer = model.optimizer
+    guard = _Guard(model)
+    record.stop_reason = "max_iter"
 
     # Overflow to inf or NaN is detected after each epoch (and the epoch is
     # undone), so NumPy's own warnings would only repeat it; the user's
     # callback still runs under the user's settings.
     user_errstate = np.geterr()
     with np.errstate(all="ignore"):
-        for _ in range(max_epochs):
-            epoch = estimator.n_iter_
+        for _ in range(settings.max_epochs):
+            epoch = record.n_iter
             order = random_state.permutation(n_samples) if needs_order else None
-            saved = _copy_parameters(model.parameters)
+            saved = _copy(model.parameters)
             loss = model.run_epoch(X, Y, sample_weight, order) / total_weight
             # Let the next epoch's permutation replace this one, not join it.
             order = None
             loss += model.penalty()
-            if not (math.isfinite(loss) and _all_finite(model.parameters)):
-                _restore_parameters(model.parameters, saved)
-                warnings.warn(
-                    f"Training diverged at epoch {epoch}: the loss or the weights became "
-                    "infinite or NaN. The weights of the last finite epoch were kept and "
-                    "training stopped. Lower learning_rate (for example by a factor of 10), "
-                    "standardise the features, or add an L2 penalty with alpha.",
-                    ConvergenceWarning,
-                    stacklevel=5,
+            if not guard.healthy(loss):
+                cause = (
+                    f"the weights grew beyond {model.weight_limit:.3g}"
+                    if math.isfinite(loss) and _all_finite(model.parameters)
+                    else "the loss or the weights became infinite or NaN"
                 )
-                stop_reason = "diverged"
+                _restore(model.parameters, saved)
+                guard.recover(X, Y, sample_weight)
+                _divergence_warning(epoch, cause)
+                record.stop_reason = "diverged"
                 break
-            previous_loss = estimator.loss_curve_[-1] if estimator.loss_curve_ else math.inf
-            estimator.n_iter_ += 1
-            estimator.t_ += n_samples
-            estimator.loss_curve_.append(loss)
-            step_halved = (
-                loss > RISE * previous_loss
-                and getattr(estimator, "learning_rate_schedule", None) == "adaptive"
-            )
-            if step_halved:
-                # The step overshot.  With momentum, the first answer is to
-                # restart it (zero velocity), since momentum alone makes a loss
-                # oscillate; a rise right after a restart, or without momentum,
-                # halves the step.  A run whose loss only falls is the constant
-                # schedule's.
-                velocities = getattr(model, "velocities", None)
-                if velocities is not None and not state.momentum_restarted:
-                    for velocity in velocities:
-                        velocity[...] = 0
-                    state.momentum_restarted = True
-                else:
-                    model.learning_rate *= 0.5
-                    estimator.learning_rate_ = model.learning_rate
-                    state.momentum_restarted = False
+            if loss < state.best_loss:
+                guard.remember_best(saved)
+            previous_loss = record.loss_curve[-1] if record.loss_curve else math.inf
+            record.n_iter += 1
+            record.t += n_samples
+            record.loss_curve.append(loss)
+            if optimizer is not None and optimizer.end_epoch(loss, previous_loss):
                 if loss > OVERSHOOT * state.best_loss:
-                    # Far above the best: the losses met with the larger step no
-                    # longer compare, so the stopping rule starts afresh.  Small
-                    # rises (mini-batch noise) leave it alone, or it would never
-                    # stop.
+                    # Far above the best: the losses met with the larger step
+                    # no longer compare, so the stopping rule starts afresh.
+                    # Small rises (mini-batch noise) leave it alone, or it
+                    # would never stop.
                     state.best_loss = loss
                     state.no_improvement_count = 0
-            else:
-                state.momentum_restarted = False
 
             validation_loss = validation_score = None
             if early_stopping:
                 X_val, Y_val, sw_val, y_val = validation
                 validation_loss = model.mean_loss(X_val, Y_val, sw_val) + model.penalty()
                 validation_score = score_validation(X_val, y_val, sw_val)
-                estimator.validation_loss_curve_.append(validation_loss)
-                estimator.validation_scores_.append(validation_score)
+                record.validation_loss_curve.append(validation_loss)
+                record.validation_scores.append(validation_score)
                 if validation_score > state.best_validation_score:
-                    state.best_parameters = _copy_parameters(model.parameters)
+                    state.best_validation_parameters = _copy(model.parameters)
                 improved = validation_score >= state.best_validation_score + tol
                 state.best_validation_score = max(state.best_validation_score, validation_score)
-                estimator.best_validation_score_ = state.best_validation_score
             else:
                 improved = loss <= state.best_loss - tol
             state.best_loss = min(state.best_loss, loss)
-            if not early_stopping:
-                estimator.best_loss_ = state.best_loss
             state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
 
-            if estimator.verbose:
-                _print_epoch(estimator, state, epoch, loss, validation_score, shown)
+            if settings.verbose:
+                _print_epoch(settings, state, epoch, loss, validation_score, shown)
 
-            if estimator.callback is not None:
+            if on_epoch is not None:
                 info = {
                     "epoch": epoch,
                     "loss": loss,
@@ -261,32 +330,28 @@ def train(
                     "validation_score": validation_score,
                 }
                 with np.errstate(**user_errstate):
-                    stop = estimator.callback(estimator, info)
-                if stop:
-                    stop_reason = "callback"
+                    stop = on_epoch(record, info)
+                if not guard.healthy():
+                    # The hook changed the weights into something unusable.
+                    guard.recover(X, Y, sample_weight)
+                    _divergence_warning(epoch, "the callback left infinite or NaN weights")
+                    record.stop_reason = "diverged"
                     break
-            if getattr(model, "converged", False):
-                stop_reason = "converged"
+                if stop:
+                    record.stop_reason = "callback"
+                    break
+            if model.converged:
+                record.stop_reason = "converged"
                 break
-            if not incremental and state.no_improvement_count >= estimator.n_iter_no_change:
-                stop_reason = "tol"
+            if (
+                not settings.incremental
+                and state.no_improvement_count >= settings.n_iter_no_change
+            ):
+                record.stop_reason = "tol"
                 break
 
-    if early_stopping and not incremental and state.best_parameters is not None:
-        _restore_parameters(model.parameters, state.best_parameters)
-    if estimator.verbose and stop_reason != "max_iter":
-        print(f"Stopped after {estimator.n_iter_} epochs ({stop_reason}).", flush=True)
-    return stop_reason
-
-
-def gather_rows(X, rows, buffer):
-    """Rows ``rows`` of ``X``, written into ``buffer`` when ``X`` is dense.
-
-    Dense inputs are gathered into a buffer reused across batches so that an
-    epoch allocates nothing as large as ``X``; sparse inputs are indexed.
-    """
-    if issparse(X):
-        return X[rows]
-    out = buffer[: len(rows)]
-    X.take(rows, axis=0, out=out)
-    return out
+    if early_stopping and not settings.incremental and state.best_validation_parameters is not None:
+        _restore(model.parameters, state.best_validation_parameters)
+    if settings.verbose and record.stop_reason != "max_iter":
+        print(f"Stopped after {record.n_iter} epochs ({record.stop_reason}).", flush=True)
+    return record

@@ -11,7 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import functional as F
+from . import _kernels as K
 from ._base import _input_product
 from ._network_estimator import BaseNetworkClassifier
 
@@ -35,19 +35,35 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
     learning_rate : float, default=0.5
         Step size of gradient descent (> 0).
     momentum : float, default=0.9
-        Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent.
+        Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent
+        (``solver="sgd"`` only).
+    nesterovs_momentum : bool, default=False
+        Whether the momentum is Nesterov's (a step along the new velocity).
     learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
         "constant" keeps ``learning_rate`` throughout.  "adaptive" answers an
         epoch whose training loss is more than 1 % above the previous epoch's
         (an overshooting step; mini-batch noise makes smaller rises) by
         halving the step, or with momentum by first restarting the momentum
         and halving only if the next epoch rises too.  A run whose loss never
-        rises so, such as the lessons' runs, is the same under both.
+        rises so, such as the lessons' runs, is the same under both.  This is
+        not scikit-learn's ``learning_rate="adaptive"``, which divides the
+        step by 5 after ``n_iter_no_change`` epochs without improvement.
+    solver : {"sgd", "adam"}, default="sgd"
+        The step rule.  "sgd" is the lessons' gradient descent with ``momentum``
+        (Nesterov's with ``nesterovs_momentum``); "adam"
+        is Adam (Kingma and Ba, 2015) with ``beta_1``, ``beta_2`` and
+        ``epsilon``, as in scikit-learn's ``MLPClassifier``.
     batch_size : int, "auto" or None, default="auto"
         Samples per update.  None is the full batch (the lessons' setting);
         "auto" is equal batches of about ``max(200, n_samples // 64)`` rows:
         full-batch up to 200 samples, about 64 batches per epoch beyond
         12,800 (see ``sknn_basic._network_estimator.auto_batch_size``).
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first moment estimates, in ``[0, 1)``.
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second moment estimates, in ``[0, 1)``.
+    epsilon : float, default=1e-8
+        Adam's term added to the root of the second moment for stability.
     max_iter : int, default=200
         Maximum number of epochs.
     tol : float or None, default=1e-4
@@ -153,6 +169,7 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         "n_hidden": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions({"sigmoid", "tanh", "relu"})],
         "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
     }
 
     def __init__(
@@ -163,7 +180,12 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         loss="log_loss",
         learning_rate=0.5,
         momentum=0.9,
+        nesterovs_momentum=False,
         learning_rate_schedule="adaptive",
+        solver="sgd",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
         batch_size="auto",
         max_iter=200,
         tol=1e-4,
@@ -185,7 +207,12 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         self.loss = loss
         self.learning_rate = learning_rate
         self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
         self.learning_rate_schedule = learning_rate_schedule
+        self.solver = solver
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
@@ -211,7 +238,6 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         output = self._draw_weights(random_state, self.n_hidden, n_outputs, dtype)
         self.coefs_ = [hidden, output]
         self.intercepts_ = [np.zeros(self.n_hidden, dtype=dtype), np.zeros(n_outputs, dtype=dtype)]
-        self._velocities = None
 
     def _layers(self):
         return self.coefs_, (self.intercepts_ if self.fit_intercept else None)
@@ -220,7 +246,8 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         hidden = _input_product(X, self.coefs_[0], self)
         if self.fit_intercept:
             hidden += self.intercepts_[0]
-        F.ACTIVATIONS[self.activation](hidden, out=hidden)
+        with np.errstate(over="ignore"):
+            K.ACTIVATIONS[self.activation](hidden, hidden)
         scores = hidden @ self.coefs_[1]
         if self.fit_intercept:
             scores += self.intercepts_[1]

@@ -3,9 +3,10 @@
 Everything the three estimators compute lives here: the Heaviside step of the
 perceptron, the activations with their derivatives, the two losses with their
 gradients, and the forward and backward pass of a batch through a stack of
-fully connected layers.  The estimators only call these functions, so a
-learner can reproduce each worked example of the course with the same code the
-estimators run.
+fully connected layers.  Each function checks and reshapes its arguments and
+then calls the same kernel (:mod:`sknn_basic._kernels`) that the estimators
+run when they train and predict, so a learner reproduces each worked example
+of the course with the very code of ``fit``.
 
 Conventions
 -----------
@@ -18,9 +19,12 @@ Conventions
   gradient descent reads ``W -= learning_rate * gradient``.  The lessons write
   the same step as ``W += learning_rate * error_term * x`` with the *error
   term* ``-dL/dz``; :func:`output_error_term` returns exactly that quantity.
-* Derivatives of the activations are expressed through the activation's
-  *output* (``o * (1 - o)`` for the sigmoid), which is what makes a backward
-  pass reuse the forward pass instead of recomputing exponentials.
+* A derivative is the slope of an activation with respect to its input,
+  evaluated at the input ``z``: :data:`DERIVATIVES` maps each activation to
+  that function and :func:`sigmoid_derivative` is its sigmoid entry.  The
+  kernels compute the same slope from the activation's output
+  (``o * (1 - o)`` for the sigmoid), which is what lets a backward pass reuse
+  the forward pass instead of recomputing exponentials.
 
 Examples
 --------
@@ -39,8 +43,11 @@ import numpy as np
 from scipy.special import xlogy
 from scipy.sparse import issparse
 
+from . import _kernels as K
+
 __all__ = [
     "heaviside",
+    "identity",
     "sigmoid",
     "sigmoid_derivative",
     "tanh",
@@ -109,20 +116,13 @@ def sigmoid(z, out=None):
     >>> sigmoid([0.0, 1e4, -1e4])
     array([0.5, 1. , 0. ])
     """
-    z = np.asarray(z)
-    if z.dtype.kind != "f":
-        z = z.astype(np.float64)
+    z = _as_float(z)
     if out is None:
         out = np.empty_like(z)
-    # 1 / (1 + exp(-z)) through NumPy's vectorised exp, several times faster
-    # than scipy's expit.  For very negative z, exp(-z) overflows to inf on
-    # purpose and 1 / inf is the exact limit 0: the overflow is expected, so
-    # it is not reported.
+    # exp(-z) overflows to inf on purpose for very negative z (1 / inf is the
+    # exact limit 0), so the overflow is not reported.
     with np.errstate(over="ignore"):
-        np.negative(z, out=out)
-        np.exp(out, out=out)
-    out += 1
-    np.reciprocal(out, out=out)
+        K.sigmoid_into(z, out)
     return out[()] if out.ndim == 0 else out
 
 
@@ -137,15 +137,15 @@ def sigmoid_derivative(z):
     Returns
     -------
     ndarray
-        The slope of the sigmoid at ``z``; at most 0.25 (reached at 0).
+        The slope of the sigmoid at ``z``, ``s(z) (1 - s(z))``; at most 0.25
+        (reached at 0).  It is ``DERIVATIVES["sigmoid"](z)``.
 
     Examples
     --------
     >>> float(sigmoid_derivative(0.0))
     0.25
     """
-    s = sigmoid(np.asarray(z, dtype=float) if np.isscalar(z) else z)
-    return s * (1 - s)
+    return DERIVATIVES["sigmoid"](z)
 
 
 def tanh(z, out=None):
@@ -163,7 +163,7 @@ def tanh(z, out=None):
     ndarray
         Values in ``[-1, 1]``.
     """
-    return np.tanh(z, out=out)
+    return _apply("tanh", z, out)
 
 
 def relu(z, out=None):
@@ -181,19 +181,25 @@ def relu(z, out=None):
     ndarray
         Non-negative values.
     """
-    return np.maximum(z, 0, out=out)
+    return _apply("relu", z, out)
 
 
-# exp() of anything below this stays finite in float32 (and float64).
-_EXP_SAFE = 80.0
+def identity(z, out=None):
+    """The identity, the output activation of a regression network.
 
+    Parameters
+    ----------
+    z : array-like
+        Pre-activations.
+    out : ndarray, optional
+        Where to write the result.
 
-def _identity(z, out=None):
-    if out is None:
-        return np.array(z, copy=True)
-    if out is not z:
-        out[...] = z
-    return out
+    Returns
+    -------
+    ndarray
+        ``z`` itself (a copy unless ``out`` is ``z``).
+    """
+    return _apply("identity", z, out)
 
 
 def softmax(z, out=None):
@@ -211,50 +217,27 @@ def softmax(z, out=None):
     ndarray
         Rows of non-negative numbers summing to 1.
     """
+    return _apply("softmax", z, out)
+
+
+def _as_float(z):
     z = np.asarray(z)
+    return z if z.dtype.kind == "f" else z.astype(np.float64)
+
+
+def _apply(name, z, out):
+    """Run activation kernel ``name`` on float ``z`` into ``out`` (fresh if None)."""
+    z = _as_float(z)
     if out is None:
-        out = np.array(z, dtype=z.dtype if z.dtype.kind == "f" else float)
-    elif out is not z:
-        out[...] = z
-    # Shifting by the row maximum keeps exp() at most 1: no overflow.  The
-    # shift leaves the result unchanged but for rounding, so it is skipped
-    # where no exp() can overflow (one reduction instead of two passes).
-    if not np.maximum.reduce(out, axis=None) < _EXP_SAFE:
-        out -= np.maximum.reduce(out, axis=-1, keepdims=True)
-    np.exp(out, out=out)
-    out /= _row_sums(out)
-    return out
-
-
-def _row_sums(a):
-    """Sums over the last axis, kept as a column.
-
-    For a 2-D array with few columns, a product with a vector of ones runs
-    ten times faster than ``a.sum(axis=1)``: NumPy's row-wise reduction pays
-    a fixed cost per row.
-    """
-    if a.ndim != 2:
-        return np.add.reduce(a, axis=-1, keepdims=True)
-    return (a @ _ones(a.shape[1], a.dtype))[:, np.newaxis]
-
-
-def _sigmoid_inplace(z, out):
-    """The sigmoid of a float array into ``out``, for callers that silenced overflow.
-
-    The training loop and prediction run under ``np.errstate(all="ignore")``
-    already; skipping :func:`sigmoid`'s checks and its own errstate saves a
-    few microseconds per batch, which small data sets feel.
-    """
-    np.negative(z, out=out)
-    np.exp(out, out=out)
-    out += 1
-    np.reciprocal(out, out=out)
-    return out
+        out = np.array(z, copy=True)
+    with np.errstate(over="ignore"):
+        K.ACTIVATIONS[name](z, out)
+    return out[()] if out.ndim == 0 else out
 
 
 #: Activation functions by name; each takes ``(z, out=None)``.
 ACTIVATIONS = {
-    "identity": _identity,
+    "identity": identity,
     "sigmoid": sigmoid,
     "tanh": tanh,
     "relu": relu,
@@ -262,43 +245,25 @@ ACTIVATIONS = {
 }
 
 
-def _sigmoid_derivative_inplace(output, delta, consume=False):
-    delta *= output
-    if consume:
-        # The output is not needed any more: turn it into 1 - o in place
-        # rather than allocating a temporary as large as the layer.
-        np.subtract(1, output, out=output)
-        delta *= output
-    else:
-        delta *= 1 - output
+def _slope(name):
+    def slope(z):
+        z = _as_float(z)
+        output = np.empty_like(z)
+        with np.errstate(over="ignore"):
+            K.ACTIVATIONS[name](z, output)
+        result = np.ones_like(output)
+        K.DERIVATIVES[name](output, result)
+        return result[()] if result.ndim == 0 else result
+
+    slope.__name__ = f"{name}_slope"
+    slope.__doc__ = f"Slope of the {name} activation at input ``z``, through the training kernel."
+    return slope
 
 
-def _tanh_derivative_inplace(output, delta, consume=False):
-    if consume:
-        np.multiply(output, output, out=output)
-        np.subtract(1, output, out=output)
-        delta *= output
-    else:
-        delta *= 1 - output**2
-
-
-def _relu_derivative_inplace(output, delta, consume=False):
-    delta[output <= 0] = 0
-
-
-def _identity_derivative_inplace(output, delta, consume=False):
-    pass
-
-
-#: Derivatives by activation name, as ``f(output, delta)`` that multiplies
-#: ``delta`` in place by the activation's slope, expressed through its output.
-#: With ``consume=True`` they may overwrite ``output`` to save memory.
-DERIVATIVES = {
-    "identity": _identity_derivative_inplace,
-    "sigmoid": _sigmoid_derivative_inplace,
-    "tanh": _tanh_derivative_inplace,
-    "relu": _relu_derivative_inplace,
-}
+#: Derivatives by activation name: ``f(z)`` is the slope of the activation at
+#: its input ``z`` (for the sigmoid ``s(z) (1 - s(z))``), computed by the very
+#: kernel the backward pass runs, from the activation's output.
+DERIVATIVES = {name: _slope(name) for name in K.DERIVATIVES}
 
 
 # ---------------------------------------------------------------------------
@@ -318,10 +283,7 @@ def _as_columns(y, output):
 
 
 def _weighted_mean(per_sample, sample_weight):
-    if sample_weight is None:
-        return float(np.mean(per_sample))
-    sample_weight = np.asarray(sample_weight, dtype=float)
-    return float(np.dot(per_sample, sample_weight) / sample_weight.sum())
+    return float(np.average(per_sample, weights=sample_weight))
 
 
 def squared_error(y, output, sample_weight=None):
@@ -462,164 +424,21 @@ def output_error_term(y, output, loss="squared_error"):
     >>> float(output_error_term(1.0, 0.5))
     0.125
     """
-    y = np.asarray(y)
-    output = np.asarray(output)
-    error = y - output
-    if loss == "squared_error":
-        return error * output * (1 - output)
-    if loss == "log_loss":
-        return error
-    raise ValueError(f"loss must be 'squared_error' or 'log_loss', got {loss!r}.")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be 'squared_error' or 'log_loss', got {loss!r}.")
+    output, y = np.broadcast_arrays(_as_float(output), _as_float(y))
+    column = np.array(output, dtype=np.result_type(output, y)).reshape(-1, 1)
+    delta = np.empty_like(column)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        K.output_delta(column, y.reshape(-1, 1), loss, "sigmoid", None, delta)
+    # The kernel computes dL/dz; the lessons' error term is its opposite.
+    term = np.negative(delta).reshape(output.shape)
+    return term[()] if term.ndim == 0 else term
 
 
 # ---------------------------------------------------------------------------
 # Forward and backward pass of a batch
 # ---------------------------------------------------------------------------
-
-
-def _dot(a, b):
-    """Matrix product accepting a sparse operand on the left."""
-    if type(a) is not np.ndarray and issparse(a):
-        return np.asarray(a @ b)
-    # No ``out=``: NumPy's matmul into a given array can leave BLAS for a loop
-    # several times slower, while a fresh result costs little.
-    return a @ b
-
-
-def _weight_gradient(layer_input, delta):
-    """``layer_input.T @ delta``, the unscaled gradient of a layer's weights."""
-    if type(layer_input) is not np.ndarray and issparse(layer_input):
-        return np.asarray(layer_input.T @ delta)
-    # The same product written as (delta.T @ input).T: laid out this way,
-    # OpenBLAS runs it two to three times faster for a tall batch.
-    return (delta.T @ layer_input).T
-
-
-#: Activations of the hot path, where the caller has silenced overflow.
-_FORWARD_ACTIVATIONS = {"sigmoid": _sigmoid_inplace}
-
-_ONES = {}
-
-
-def _ones(n, dtype):
-    """A read-only vector of ``n`` ones, kept for the next batch of that size."""
-    key = (n, np.dtype(dtype))
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) > 32:
-            _ONES.clear()
-        ones = _ONES[key] = np.ones(n, dtype=dtype)
-        ones.flags.writeable = False
-    return ones
-
-
-def _forward(X, coefs, intercepts, hidden_activation, output_activation, hidden_buffers=None):
-    """Forward pass of a 2-D batch (the hot path); returns each layer's output.
-
-    Call it with overflow warnings silenced (``np.errstate(over="ignore")``
-    at least): the sigmoid's exp overflows on purpose for very negative
-    inputs.  ``hidden_buffers`` (one per hidden layer, at least as many rows
-    as X) receive the hidden outputs: reusing them across batches spares the
-    fresh memory pages a new array of that size costs each time.
-    """
-    activations = []
-    layer_input = X
-    last = len(coefs) - 1
-    for i, W in enumerate(coefs):
-        if hidden_buffers is not None and i < last and not issparse(layer_input):
-            out = np.matmul(layer_input, W, out=hidden_buffers[i][: layer_input.shape[0]])
-        else:
-            out = _dot(layer_input, W)
-        if intercepts is not None:
-            out += intercepts[i]
-        name = output_activation if i == last else hidden_activation
-        _FORWARD_ACTIVATIONS.get(name, ACTIVATIONS[name])(out, out=out)
-        activations.append(out)
-        layer_input = out
-    return activations
-
-
-def _loss_sum(loss, output_activation, diff, Y, sample_weight):
-    """Sum over a batch of the per-sample loss, from ``diff = output - Y``.
-
-    Working from the difference the backward pass needs anyway saves a pass
-    over the outputs: for 0/1 targets, ``1 - |o - y|`` is the probability the
-    unit gives to the true label.
-    """
-    if loss == "squared_error":
-        if sample_weight is None:
-            flat = diff.ravel()
-            return 0.5 * float(np.dot(flat, flat))
-        # sample_weight @ (diff**2) weights each row and sums each column in
-        # one product, far cheaper than a row-wise reduction first.
-        return 0.5 * float(np.add.reduce(sample_weight @ (diff * diff)))
-    q = np.abs(diff)
-    np.subtract(1, q, out=q)
-    np.maximum(q, _EPS[q.dtype.type], out=q)
-    np.log(q, out=q)
-    if output_activation == "softmax":
-        q *= Y
-    if sample_weight is None:
-        return -float(np.add.reduce(q, axis=None))
-    return -float(np.add.reduce(sample_weight @ q))
-
-
-_EPS = {np.float64: np.finfo(np.float64).eps, np.float32: np.finfo(np.float32).eps}
-
-
-def _backward(
-    X,
-    Y,
-    activations,
-    coefs,
-    loss,
-    hidden_activation,
-    output_activation,
-    sample_weight,
-    total_weight,
-    alpha,
-    coef_grads,
-    intercept_grads,
-    deltas,
-):
-    """Backward pass of a 2-D batch into preallocated gradients (the hot path).
-
-    Fills ``coef_grads`` (and ``intercept_grads`` unless None) with the
-    gradient of the batch's weighted mean loss, and returns the batch's
-    weighted loss *sum* so that a caller can average it over an epoch.  The
-    hidden layers' entries of ``activations`` are overwritten.
-    """
-    output = activations[-1]
-    delta = deltas[-1]
-    np.subtract(output, Y, out=delta)
-    loss_sum = _loss_sum(loss, output_activation, delta, Y, sample_weight)
-    if loss == "squared_error":
-        # dL/dz = (o - y) * o * (1 - o); with the log loss the slope cancels.
-        DERIVATIVES["sigmoid"](output, delta)
-    if sample_weight is not None:
-        delta *= sample_weight[:, np.newaxis]
-    scale = 1.0 / total_weight
-    for i in range(len(coefs) - 1, -1, -1):
-        layer_input = X if i == 0 else activations[i - 1]
-        grad = np.multiply(_weight_gradient(layer_input, delta), scale, out=coef_grads[i])
-        if alpha:
-            grad += alpha * coefs[i]
-        if intercept_grads is not None:
-            # Column sums as a product with ones: NumPy's column-wise
-            # reduction is many times slower for a narrow batch.
-            np.dot(_ones(delta.shape[0], delta.dtype), delta, out=intercept_grads[i])
-            intercept_grads[i] *= scale
-        if i > 0:
-            if delta.shape[1] == 1:
-                # One output unit: the product is an outer product, which a
-                # broadcast multiplication does faster than BLAS.
-                delta = np.multiply(delta, coefs[i].T, out=deltas[i - 1])
-            else:
-                delta = delta @ coefs[i].T
-            # The hidden outputs have served their last use (this layer's
-            # gradient, above): the derivative may overwrite them.
-            DERIVATIVES[hidden_activation](activations[i - 1], delta, consume=True)
-    return loss_sum
 
 
 def _as_batch(X):
@@ -687,7 +506,7 @@ def forward_pass(
     if intercepts is not None:
         intercepts = [np.asarray(b, dtype=X2.dtype).reshape(-1) for b in intercepts]
     with np.errstate(over="ignore"):
-        result = _forward(X2, weights, intercepts, hidden_activation, output_activation)
+        result = K.forward(X2, weights, intercepts, hidden_activation, output_activation)
     if squeeze:
         result[-1] = result[-1][:, 0]
     if one_sample:
@@ -777,7 +596,7 @@ def backward_pass(
         [np.empty(W.shape[1], dtype=X2.dtype) for W in weights] if fit_intercept else None
     )
     deltas = [np.empty_like(a) for a in acts]
-    _backward(
+    K.backward(
         X2, Y, acts, weights, loss, hidden_activation, output_activation,
         sw, total, alpha, coef_grads, intercept_grads, deltas,
     )

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.extmath import safe_sparse_dot
 
 from . import _perceptron_kernels
 from ._base import BaseTrainedClassifier, _input_product
@@ -19,42 +20,66 @@ __all__ = ["PerceptronClassifier"]
 
 
 class _PerceptronModel:
-    """The training loop's view of a perceptron: one sequential pass per epoch."""
+    """Rosenblatt's rule as the training loop's model: one sequential pass per epoch.
 
-    def __init__(self, estimator, n_samples):
-        self.estimator = estimator
-        self.parameters = [estimator._coef, estimator._intercept]
-        if estimator.average:
-            self.parameters += [estimator._coef_sum, estimator._intercept_sum,
-                                estimator._last]
+    It owns the rule's whole state: the current weights, and for the
+    averaged perceptron their running sums with the visit counts.  It
+    persists across ``partial_fit`` calls and warm starts, and the estimator
+    publishes ``coef_`` and ``intercept_`` from it.
+    """
+
+    # Weights grow with the inputs' scale, so no magnitude means divergence.
+    weight_limit = None
+    optimizer = None
+    uses_order = True
+
+    def __init__(self, n_outputs, n_features, dtype):
+        self.coef = np.zeros((n_outputs, n_features), dtype=dtype)
+        self.intercept = np.zeros(n_outputs, dtype=dtype)
+        self.coef_sum = np.zeros_like(self.coef)
+        self.intercept_sum = np.zeros_like(self.intercept)
+        self.last = np.zeros(n_outputs, dtype=np.int64)
+        self.visits = 0
         self.converged = False
+        self.configure(learning_rate=1.0, fit_intercept=True, average=False)
+
+    def configure(self, *, learning_rate, fit_intercept, average):
+        """Take the estimator's current parameters (they may change between calls)."""
+        self.learning_rate = float(learning_rate)
+        self.fit_intercept = bool(fit_intercept)
+        self.average = bool(average)
+        self.parameters = [self.coef, self.intercept]
+        if self.average:
+            self.parameters += [self.coef_sum, self.intercept_sum, self.last]
 
     def run_epoch(self, X, Y, sample_weight, order):
-        est = self.estimator
         if sample_weight is None:
             # An empty array tells the kernels that every weight is one.
             sample_weight = np.empty(0, dtype=X.dtype)
         if order is None:
             order = np.arange(X.shape[0], dtype=np.int64)
         order = np.asarray(order, dtype=np.int64)
-        mistakes, est._visits = _perceptron_kernels.run_epoch(
+        mistakes, self.visits = _perceptron_kernels.run_epoch(
             X, Y, sample_weight, order,
-            est._coef, est._intercept, float(est.learning_rate), est.fit_intercept,
-            bool(est.average), est._coef_sum, est._intercept_sum, est._last,
-            est._visits,
+            self.coef, self.intercept, self.learning_rate, self.fit_intercept,
+            self.average, self.coef_sum, self.intercept_sum, self.last, self.visits,
         )
         # No mistake in a whole epoch: the data are separated and no later
         # epoch can change a weight.
         self.converged = mistakes == 0
-        est._publish_weights()
         return mistakes
 
+    def weights(self):
+        """The weights to predict with: the current ones, or their average."""
+        if self.average and self.visits > 0:
+            return self.coef_sum / self.visits, self.intercept_sum / self.visits
+        return self.coef.copy(), self.intercept.copy()
+
     def mean_loss(self, X, Y, sample_weight):
-        scores = self.estimator._decision_values(X)
-        wrong = np.sum(Y != (scores >= 0), axis=1).astype(float)
-        if sample_weight is None:
-            return float(wrong.mean())
-        return float(np.dot(wrong, sample_weight) / np.sum(sample_weight))
+        coef, intercept = self.weights()
+        scores = safe_sparse_dot(X, coef.T) + intercept
+        wrong = np.sum(Y != (scores >= 0), axis=1)
+        return float(np.average(wrong, weights=sample_weight))
 
     def penalty(self):
         return 0.0
@@ -216,25 +241,16 @@ class PerceptronClassifier(BaseTrainedClassifier):
 
     def _initialize(self, n_features, n_outputs, random_state, dtype):
         # Rosenblatt's rule starts from zero: nothing is drawn.
-        self._coef = np.zeros((n_outputs, n_features), dtype=dtype)
-        self._intercept = np.zeros(n_outputs, dtype=dtype)
-        self._coef_sum = np.zeros_like(self._coef)
-        self._intercept_sum = np.zeros_like(self._intercept)
-        self._last = np.zeros(n_outputs, dtype=np.int64)
-        self._visits = 0
-        self._publish_weights()
+        self._model = _PerceptronModel(n_outputs, n_features, dtype)
+        self._publish(self._model)
 
-    def _publish_weights(self):
-        """Set ``coef_`` and ``intercept_``: the current or the averaged weights."""
-        if self.average and self._visits > 0:
-            self.coef_ = self._coef_sum / self._visits
-            self.intercept_ = self._intercept_sum / self._visits
-        else:
-            self.coef_ = self._coef.copy()
-            self.intercept_ = self._intercept.copy()
+    def _publish(self, model):
+        self.coef_, self.intercept_ = model.weights()
 
-    def _make_model(self, n_samples, dtype):
-        return _PerceptronModel(self, n_samples)
+    def _make_model(self, n_samples, dtype, restart):
+        self._model.configure(learning_rate=self.learning_rate,
+                              fit_intercept=self.fit_intercept, average=self.average)
+        return self._model
 
     def _decision_values(self, X):
         scores = _input_product(X, self.coef_.T, self)
@@ -242,8 +258,6 @@ class PerceptronClassifier(BaseTrainedClassifier):
         return scores
 
     def _after_training(self, model, stop_reason, incremental):
-        # Early stopping may have restored earlier weights: publish them.
-        self._publish_weights()
         if incremental or stop_reason in ("converged", "callback", "diverged"):
             return
         last = self.loss_curve_[-1] if self.loss_curve_ else 0.0

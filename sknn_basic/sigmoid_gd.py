@@ -47,12 +47,24 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         (an overshooting step; mini-batch noise makes smaller rises) by
         halving the step, or with momentum by first restarting the momentum
         and halving only if the next epoch rises too.  A run whose loss never
-        rises so, such as the lessons' runs, is the same under both.
+        rises so, such as the lessons' runs, is the same under both.  This is
+        not scikit-learn's ``learning_rate="adaptive"``, which divides the
+        step by 5 after ``n_iter_no_change`` epochs without improvement.
+    solver : {"sgd", "adam"}, default="sgd"
+        The step rule.  "sgd" is the lessons' gradient descent; "adam"
+        is Adam (Kingma and Ba, 2015) with ``beta_1``, ``beta_2`` and
+        ``epsilon``, as in scikit-learn's ``MLPClassifier``.
     batch_size : int, "auto" or None, default="auto"
         Samples per update.  None is the full batch (the lessons' setting);
         "auto" is equal batches of about ``max(200, n_samples // 64)`` rows:
         full-batch up to 200 samples, about 64 batches per epoch beyond
         12,800 (see ``sknn_basic._network_estimator.auto_batch_size``).
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first moment estimates, in ``[0, 1)``.
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second moment estimates, in ``[0, 1)``.
+    epsilon : float, default=1e-8
+        Adam's term added to the root of the second moment for stability.
     max_iter : int, default=200
         Maximum number of epochs (passes over the training data).
     tol : float or None, default=1e-3
@@ -159,6 +171,10 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         *,
         learning_rate="auto",
         learning_rate_schedule="adaptive",
+        solver="sgd",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
         batch_size="auto",
         max_iter=200,
         tol=1e-3,
@@ -178,6 +194,10 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         self.loss = loss
         self.learning_rate = learning_rate
         self.learning_rate_schedule = learning_rate_schedule
+        self.solver = solver
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
@@ -204,7 +224,6 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         weights = self._draw_weights(random_state, n_features, n_outputs, dtype)
         self.coef_ = np.ascontiguousarray(weights.T)
         self.intercept_ = np.zeros(n_outputs, dtype=dtype)
-        self._velocities = None
 
     def _layers(self):
         # coef_.T is a view: the training loop updates coef_ in place.

@@ -6,18 +6,19 @@ from numpy.testing import assert_allclose
 
 from sknn_basic import TwoLayerBackpropClassifier
 from sknn_basic._network import CHUNK_ROWS_MAX, CHUNK_ROWS_MIN, LayeredModel, _chunk_rows
+from sknn_basic._optimizers import SGDOptimizer
 
 
 def _model(coefs, intercepts, *, loss, output_activation, alpha, n_samples):
+    coefs = [W.copy() for W in coefs]
+    intercepts = None if intercepts is None else [b.copy() for b in intercepts]
     return LayeredModel(
-        [W.copy() for W in coefs],
-        None if intercepts is None else [b.copy() for b in intercepts],
-        None,
+        coefs,
+        intercepts,
+        SGDOptimizer(coefs + (intercepts or []), learning_rate=0.1),
         loss=loss,
         hidden_activation="sigmoid",
         output_activation=output_activation,
-        learning_rate=0.1,
-        momentum=0.0,
         alpha=alpha,
         batch_size=n_samples,
         n_samples=n_samples,

@@ -14,7 +14,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sknn_basic import PerceptronClassifier, SigmoidGDClassifier, TwoLayerBackpropClassifier
-from sknn_basic._training import batch_slices
 
 ESTIMATORS = [PerceptronClassifier, SigmoidGDClassifier, TwoLayerBackpropClassifier]
 
@@ -35,11 +34,6 @@ def blobs():
 def binary():
     X, y = make_classification(n_samples=400, n_features=6, random_state=0)
     return StandardScaler().fit_transform(X), y
-
-
-def test_batch_slices_cover_all_rows():
-    assert batch_slices(5, 2) == [(0, 2), (2, 4), (4, 5)]
-    assert batch_slices(4, 10) == [(0, 4)]
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
@@ -148,7 +142,10 @@ def test_warm_start_continues(Est, blobs):
     twice = Est(random_state=0, max_iter=3, tol=None, shuffle=False, warm_start=True)
     twice.fit(X, y)
     twice.fit(X, y)
-    assert twice.n_iter_ == 6
+    # As scikit-learn's SGDClassifier: n_iter_ and the loss curve are the
+    # last call's; the samples seen add up.
+    assert twice.n_iter_ == 3 and len(twice.loss_curve_) == 3
+    assert twice.t_ == 6 * X.shape[0]
     assert_allclose(_weights(twice), _weights(once), rtol=1e-12)
     cold = Est(random_state=0, max_iter=3, tol=None, shuffle=False)
     cold.fit(X, y)

@@ -1,0 +1,214 @@
+"""How a gradient becomes a step: the optimizers and their learning-rate schedules.
+
+An optimizer owns everything between a batch's gradient and the change of the
+weights: the current step size (the one owner of ``learning_rate_``), the
+velocities of momentum or the moment estimates of Adam, and the schedule that
+answers an epoch whose loss rose.  The model computes gradients; the training
+loop reports each epoch's loss; neither knows which rule turns one into a
+step.  Adding an optimizer means adding a class here and its name to
+:data:`OPTIMIZERS` (and to the estimators' ``solver`` constraint).
+
+Every ``step`` updates the parameters in place and may overwrite the
+gradients, which the model refills for the next batch.
+"""
+
+import math
+
+import numpy as np
+
+__all__ = ["Optimizer", "SGDOptimizer", "AdamOptimizer", "OPTIMIZERS", "make_optimizer", "RISE"]
+
+#: The "adaptive" schedule reacts to an epoch loss this many times the
+#: previous one: mini-batch noise makes smaller rises, an overshooting step
+#: larger ones.
+RISE = 1.01
+
+
+class Optimizer:
+    """The step rule's common part: the step size and the "adaptive" schedule.
+
+    Parameters
+    ----------
+    learning_rate : float
+        The step size a fit starts from.
+    schedule : {"constant", "adaptive"}
+        "constant" keeps the step.  "adaptive" answers an epoch whose loss is
+        more than 1 % above the previous epoch's: an optimizer with a state
+        that carries past steps forward (momentum) first forgets that state,
+        and only a second rise in a row halves the step.
+
+    Attributes
+    ----------
+    learning_rate : float
+        The step size in use (the estimators publish it as ``learning_rate_``).
+    """
+
+    def __init__(self, learning_rate, schedule="constant"):
+        self.learning_rate = float(learning_rate)
+        self.schedule = schedule
+        self._restarted = False
+
+    def start(self, learning_rate, schedule):
+        """Begin a fit: the step size starts again from ``learning_rate``.
+
+        The velocities or moments are kept, so that a warm-started fit goes
+        on from where the previous one stopped.
+        """
+        self.learning_rate = float(learning_rate)
+        self.schedule = schedule
+        self._restarted = False
+
+    def step(self, parameters, gradients):
+        """Move ``parameters`` in place against ``gradients`` (which may be overwritten)."""
+        raise NotImplementedError
+
+    def forget(self):
+        """Drop the state that carries past steps forward; False where there is none."""
+        return False
+
+    def end_epoch(self, loss, previous_loss):
+        """Apply the schedule after an epoch; True where it answered an overshoot."""
+        if self.schedule != "adaptive" or not loss > RISE * previous_loss:
+            self._restarted = False
+            return False
+        # Momentum alone makes a loss oscillate, so the first answer is to
+        # forget it; a rise right after that (or without momentum) means the
+        # step itself is too long.
+        if not self._restarted and self.forget():
+            self._restarted = True
+        else:
+            self.learning_rate *= 0.5
+            self._restarted = False
+        return True
+
+
+class SGDOptimizer(Optimizer):
+    """Gradient descent: the lessons' rule, with optional (Nesterov) momentum.
+
+    Without momentum a step is ``w -= learning_rate * g``, exactly the lessons'
+    ``w += learning_rate * error_term * x``.  With momentum ``mu`` a velocity
+    ``v = mu * v - learning_rate * g`` is kept per array and ``w += v``;
+    Nesterov's variant moves by ``mu * v - learning_rate * g`` instead, a look
+    ahead along the new velocity (Sutskever et al., 2013).
+
+    Parameters
+    ----------
+    parameters : list of ndarray
+        The arrays the optimizer will update (to shape its velocities).
+    learning_rate : float
+        Initial step size.
+    momentum : float, default=0.0
+        Momentum coefficient in ``[0, 1)``; 0 is plain gradient descent.
+    nesterov : bool, default=False
+        Whether to use Nesterov's momentum.
+    schedule : {"constant", "adaptive"}, default="constant"
+        See :class:`Optimizer`.
+    """
+
+    def __init__(self, parameters, learning_rate, momentum=0.0, nesterov=False,
+                 schedule="constant"):
+        super().__init__(learning_rate, schedule)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.velocities = [np.zeros_like(p) for p in parameters] if momentum else None
+
+    def configure(self, momentum=0.0, nesterov=False):
+        """Take new hyper-parameters (from ``set_params`` between fits)."""
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        if not self.momentum:
+            self.velocities = None
+
+    def step(self, parameters, gradients):
+        lr = self.learning_rate
+        if not self.momentum:
+            for param, grad in zip(parameters, gradients):
+                grad *= -lr
+                param += grad
+            return
+        if self.velocities is None:
+            self.velocities = [np.zeros_like(p) for p in parameters]
+        mu = self.momentum
+        for param, grad, velocity in zip(parameters, gradients, self.velocities):
+            velocity *= mu
+            grad *= lr
+            velocity -= grad
+            if self.nesterov:
+                param += mu * velocity
+                param -= grad
+            else:
+                param += velocity
+
+    def forget(self):
+        if self.velocities is None:
+            return False
+        for velocity in self.velocities:
+            velocity[...] = 0
+        return True
+
+
+class AdamOptimizer(Optimizer):
+    """Adam (Kingma and Ba, 2015), exactly as the paper's Algorithm 1 writes it.
+
+    For step ``t`` and each array: ``m = beta_1 m + (1 - beta_1) g``,
+    ``v = beta_2 v + (1 - beta_2) g^2``, ``m_hat = m / (1 - beta_1^t)``,
+    ``v_hat = v / (1 - beta_2^t)`` and ``w -= learning_rate * m_hat /
+    (sqrt(v_hat) + epsilon)``.
+
+    Parameters
+    ----------
+    parameters : list of ndarray
+        The arrays the optimizer will update (to shape its moments).
+    learning_rate : float
+        Step size (the paper's alpha).
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the first and second moment estimates.
+    epsilon : float, default=1e-8
+        Added to the square root of the second moment for stability.
+    schedule : {"constant", "adaptive"}, default="constant"
+        See :class:`Optimizer` ("adaptive" halves the step on a rise).
+    """
+
+    def __init__(self, parameters, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 schedule="constant"):
+        super().__init__(learning_rate, schedule)
+        self.configure(beta_1, beta_2, epsilon)
+        self.t = 0
+        self.first_moments = [np.zeros_like(p) for p in parameters]
+        self.second_moments = [np.zeros_like(p) for p in parameters]
+
+    def configure(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        """Take new hyper-parameters (from ``set_params`` between fits)."""
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def step(self, parameters, gradients):
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        # The bias corrections of m and v folded into one step size; the
+        # epsilon is scaled alike, so this is the paper's update exactly.
+        correction1 = 1.0 - b1**self.t
+        correction2 = math.sqrt(1.0 - b2**self.t)
+        lr = self.learning_rate * correction2 / correction1
+        eps = self.epsilon * correction2
+        for param, grad, m, v in zip(parameters, gradients, self.first_moments,
+                                     self.second_moments):
+            m *= b1
+            m += (1.0 - b1) * grad
+            v *= b2
+            np.multiply(grad, grad, out=grad)
+            grad *= 1.0 - b2
+            v += grad
+            np.sqrt(v, out=grad)
+            grad += eps
+            np.divide(m, grad, out=grad)
+            grad *= lr
+            param -= grad
+
+
+#: Optimizers by the name of the estimators' ``solver`` parameter.
+OPTIMIZERS = {"sgd": SGDOptimizer, "adam": AdamOptimizer}
+
+
+def make_optimizer(solver, parameters, learning_rate, schedule, **hyper):
+    """A fresh optimizer of kind ``solver`` for ``parameters``."""
+    return OPTIMIZERS[solver](parameters, learning_rate, schedule=schedule, **hyper)
