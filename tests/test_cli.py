@@ -2,7 +2,8 @@
 
 Most tests call ``main(argv)`` in-process and read the output with
 ``capsys``; a few run the installed entry points in a subprocess to check the
-real exit status and that no traceback escapes.  Epoch counts are kept small.
+real exit status and that no traceback escapes (Ctrl-C, a full or closed
+standard output, matplotlib missing).  Epoch counts are kept small.
 """
 
 import os
@@ -13,8 +14,8 @@ import sys
 
 import pytest
 
-from sknn_basic import cli
-from sknn_basic.cli import main
+from sknn_basic import _lessons
+from sknn_basic.cli import main, reproduce
 
 SYNTHETIC_FIRST_LINE = (
     "Data: synthetic admissions data (400 rows, calibrated to the published facts); "
@@ -185,9 +186,9 @@ def test_reproduce_the_lessons(capsys, admissions_path, reference):
 
 
 def test_reproduce_reports_a_mismatch(capsys, admissions_path, monkeypatch):
-    figures = {key: dict(value) for key, value in cli._LESSON_FIGURES.items()}
+    figures = {key: dict(value) for key, value in _lessons.LESSON_FIGURES.items()}
     figures["S6_backprop_admissions"]["test_accuracy"] = 0.5
-    monkeypatch.setattr(cli, "_LESSON_FIGURES", figures)
+    monkeypatch.setattr(reproduce, "LESSON_FIGURES", figures)
     status, out, _ = run(capsys, "reproduce", "--data", str(admissions_path), "--quiet")
     assert status == 1
     assert [line for line in out.splitlines() if "MISMATCH" in line] == [
@@ -205,7 +206,7 @@ def test_reproduce_needs_data(capsys):
 
 
 def test_expected_figures_equal_the_reference(reference):
-    for key, figures in cli._LESSON_FIGURES.items():
+    for key, figures in reproduce.LESSON_FIGURES.items():
         for name, value in figures.items():
             assert value == reference[key][name], (key, name)
 
