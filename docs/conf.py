@@ -26,6 +26,10 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 shipped with the build (docs extra): the formulas render
+    # without a network.  The extension copies MathJax into _static/mathjax/
+    # and points mathjax_path there instead of Sphinx's default CDN address.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -142,6 +146,10 @@ sphinx_gallery_conf = {
     "run_stale_examples": True,
     "remove_config_comments": True,
     "min_reported_time": 0,
+    # sphinx-gallery's page of execution times loads jQuery, DataTables and
+    # Bootstrap from CDNs; the pages must load nothing from the network, and
+    # the build prints the same times on the console.
+    "write_computation_times": False,
 }
 
 # The examples run with the non-interactive backend.

@@ -13,6 +13,10 @@
   per example at least, every public name gets an API page, and the benchmark
   page shows the benchmark figures present at build time (or says there are
   none).
+* The built pages load nothing from the network: no script, stylesheet, font
+  or image from another address, and every page with formulas loads the
+  MathJax copied into the build; where Node.js is at hand, that copy typesets
+  every formula of the pages without an error.
 """
 
 import doctest
@@ -26,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -239,7 +244,8 @@ def test_getting_started_shows_the_real_command_output():
 @pytest.fixture(scope="module")
 def built_docs(tmp_path_factory):
     """Build a copy of docs/ with warnings as errors; return (html folder, PNGs seen)."""
-    for module in ("sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme", "matplotlib"):
+    for module in ("sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme",
+                   "sphinx-mathjax-offline", "matplotlib"):
         pytest.importorskip(module, reason=f"{module} is needed to build the docs (extra 'docs')")
     work = tmp_path_factory.mktemp("docs_build")
     source = work / "docs"
@@ -333,3 +339,250 @@ def test_benchmark_page_shows_what_exists(built_docs):
         assert "# Benchmarks: sknn-basic against scikit-learn" in page
     else:
         assert "report: MISSING" in page
+
+
+# ------------------------------------------------------------ offline pages
+#
+# Learners read the pages where they have no network.  Sphinx's default
+# MathJax comes from a CDN; conf.py loads sphinx-mathjax-offline, which copies
+# MathJax into _static/mathjax/ and points the pages at that copy.
+
+# An address that leaves the build: http(s)://..., //host/... (protocol
+# relative) or any other scheme://.  data: URIs and relative paths stay.
+_EXTERNAL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+# Inline code that names an address to load from.
+_INLINE_ADDRESS = re.compile(
+    r"""https?://[^\s'"`)<>]+|url\(\s*['"]?//[^)]*\)|@import\s+['"]//[^'"]*['"]""", re.I
+)
+# <link rel=...> values that make the browser fetch the target (rel="next",
+# "search", "canonical"... are only links).
+_LOADING_RELS = {
+    "stylesheet", "preload", "modulepreload", "prefetch", "preconnect", "dns-prefetch",
+    "prerender", "icon", "apple-touch-icon", "manifest",
+}
+_VOID_TAGS = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr",
+}
+_CSS_ADDRESS = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s+(['"])(.*?)\3""", re.S)
+# The MathJax builds that read TeX (the formulas are written in TeX).
+_LOCAL_MATHJAX = re.compile(r"^_static/mathjax/tex-[\w-]+\.js$")
+
+
+class _BuiltPage(HTMLParser):
+    r"""What one built page loads, and the TeX of its formulas.
+
+    ``loads`` holds ``(tag, attribute, address)`` of every resource the
+    browser fetches for the page; ``inline`` the bodies of inline scripts and
+    styles and the ``style`` attributes; ``formulas`` the text of each element
+    Sphinx marks as maths (``\(...\)`` inline, ``\[...\]`` displayed), without
+    the equation number.
+    """
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.loads, self.inline, self.formulas = [], [], []
+        self._inline_text = None
+        self._math_depth = 0
+        self._math_text = []
+
+    def handle_starttag(self, tag, attrs):
+        self._resources(tag, dict(attrs))
+        if tag in _VOID_TAGS:
+            return
+        if self._math_depth:
+            self._math_depth += 1
+        elif tag in ("span", "div") and "math" in (dict(attrs).get("class") or "").split():
+            self._math_depth, self._math_text = 1, []
+        if tag in ("script", "style"):
+            self._inline_text = []
+
+    def handle_startendtag(self, tag, attrs):
+        # <tag ... /> opens and closes nothing that holds text.
+        self._resources(tag, dict(attrs))
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._inline_text is not None:
+            self.inline.append("".join(self._inline_text))
+            self._inline_text = None
+        if self._math_depth and tag not in _VOID_TAGS:
+            self._math_depth -= 1
+            if not self._math_depth:
+                self.formulas.append("".join(self._math_text).strip())
+
+    def handle_data(self, data):
+        if self._inline_text is not None:
+            self._inline_text.append(data)
+        # Text nested deeper is the equation number and its permalink.
+        if self._math_depth == 1:
+            self._math_text.append(data)
+
+    def _resources(self, tag, attrs):
+        for name in ("src", "poster"):
+            if attrs.get(name):
+                self.loads.append((tag, name, attrs[name]))
+        for candidate in (attrs.get("srcset") or "").split(","):
+            if candidate.strip():
+                self.loads.append((tag, "srcset", candidate.split()[0]))
+        if tag == "object" and attrs.get("data"):
+            self.loads.append((tag, "data", attrs["data"]))
+        rels = set((attrs.get("rel") or "").lower().split())
+        if tag == "link" and rels & _LOADING_RELS and attrs.get("href"):
+            self.loads.append((tag, "href", attrs["href"]))
+        if attrs.get("style"):
+            self.inline.append(attrs["style"])
+
+
+@pytest.fixture(scope="module")
+def built_pages(built_docs):
+    """Every built HTML page, parsed: {path relative to the html folder: _BuiltPage}."""
+    result, html, _, _ = built_docs
+    if result.returncode != 0:
+        pytest.fail("the docs did not build; see test_docs_build_without_warnings")
+    pages = {}
+    for path in sorted(html.rglob("*.html")):
+        parser = _BuiltPage()
+        parser.feed(path.read_text(encoding="utf-8"))
+        parser.close()
+        pages[path.relative_to(html).as_posix()] = parser
+    return pages
+
+
+def test_pages_load_nothing_from_the_network(built_pages):
+    assert set(_KEY_PAGES) <= set(built_pages)
+    assert any(parsed.loads for parsed in built_pages.values()), "no resource found: parser broken?"
+    external = []
+    for page, parsed in built_pages.items():
+        external += [
+            f"{page}: <{tag} {attribute}={address!r}>"
+            for tag, attribute, address in parsed.loads
+            if _EXTERNAL.match(address)
+        ]
+        for code in parsed.inline:
+            external += [f"{page}: inline code loads {m!r}" for m in _INLINE_ADDRESS.findall(code)]
+    assert not external, (
+        "pages load from the network (they must work offline: ship the file in the "
+        "build instead):\n" + "\n".join(external)
+    )
+
+
+def test_stylesheets_load_nothing_from_the_network(built_docs):
+    """No stylesheet of the build imports CSS or fonts from another address."""
+    result, html, _, _ = built_docs
+    sheets = sorted(html.rglob("*.css"))
+    assert sheets, "the build has no stylesheet"
+    external = []
+    for sheet in sheets:
+        for match in _CSS_ADDRESS.finditer(sheet.read_text(encoding="utf-8", errors="replace")):
+            address = match.group(2) if match.group(2) is not None else match.group(4)
+            if _EXTERNAL.match(address):
+                external.append(f"{sheet.relative_to(html)}: {address}")
+    assert not external, "stylesheets load from the network:\n" + "\n".join(external)
+
+
+def _pages_written_with_maths():
+    """The built page of every source page that writes a formula."""
+    return sorted(
+        page.with_suffix(".html").as_posix()
+        for page in _pages()
+        if re.search(r":math:`|^\s*\.\. math::", (DOCS / page).read_text(), re.M)
+    )
+
+
+def test_formula_pages_carry_their_own_mathjax(built_docs, built_pages):
+    result, html, _, _ = built_docs
+    with_maths = {page for page, parsed in built_pages.items() if parsed.formulas}
+    written = _pages_written_with_maths()
+    assert "mathematics/backpropagation.html" in written
+    missing = sorted(set(written) - with_maths)
+    assert not missing, f"pages whose formulas did not reach the HTML: {missing}"
+
+    problems = []
+    for page in sorted(with_maths):
+        parsed = built_pages[page]
+        renderers = []
+        for tag, attribute, address in parsed.loads:
+            if tag != "script" or _EXTERNAL.match(address):
+                continue
+            target = Path(os.path.normpath(
+                (html / page).parent / address.split("?")[0].split("#")[0]
+            ))
+            if not target.is_relative_to(html):
+                continue
+            local = target.relative_to(html).as_posix()
+            if _LOCAL_MATHJAX.match(local) and target.is_file():
+                renderers.append(local)
+        if not renderers:
+            problems.append(f"{page}: has formulas but loads no MathJax from _static/mathjax/")
+        # MathJax's TeX input finds the formulas by these delimiters.
+        for tex in parsed.formulas:
+            if not (tex.startswith("\\(") and tex.endswith("\\)")
+                    or tex.startswith("\\[") and tex.endswith("\\]")):
+                problems.append(f"{page}: formula without MathJax delimiters: {tex[:80]!r}")
+        for renderer in renderers:
+            # The CommonHTML output draws the formulas with MathJax's own fonts.
+            if "chtml" in renderer:
+                fonts = html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
+                if not list(fonts.glob("*.woff")):
+                    problems.append(f"{renderer}: its fonts are not in {fonts.relative_to(html)}")
+    assert not problems, "\n".join(problems)
+
+
+# Runs the build's own MathJax under Node.js on each page (paths as JSON on
+# stdin), as a browser would: it finds the formulas by their delimiters and
+# typesets them.  Prints, per page, how many formulas it typeset and the TeX
+# errors; undefined macros count as errors (MathJax otherwise shows them as
+# red text).
+_TYPESET_JS = r"""
+const fs = require('fs');
+const path = require('path');
+const pages = JSON.parse(fs.readFileSync(0, 'utf8'));
+require(path.join(process.env.MATHJAX_DIR, 'node-main.js')).init({
+  loader: {load: ['input/tex', 'output/chtml']},
+  tex: {packages: {'[-]': ['noundefined']}},
+}).then(async (MathJax) => {
+  const {mathjax} = MathJax._.mathjax;
+  const adaptor = MathJax.startup.adaptor;
+  const report = {};
+  for (const page of pages) {
+    const doc = mathjax.document(fs.readFileSync(page, 'utf8'), {
+      InputJax: MathJax.startup.input, OutputJax: MathJax.startup.output,
+    });
+    // Retries let MathJax load the TeX extensions a formula asks for.
+    await mathjax.handleRetriesFor(() => doc.render());
+    const html = adaptor.outerHTML(adaptor.root(doc.document));
+    report[page] = {
+      typeset: (html.match(/<mjx-container/g) || []).length,
+      errors: Array.from(html.matchAll(/data-mjx-error="([^"]*)"/g), (m) => m[1]),
+    };
+  }
+  console.log(JSON.stringify(report));
+}).catch((err) => { console.error(String(err)); process.exit(1); });
+"""
+
+
+def test_the_shipped_mathjax_typesets_every_formula(built_docs, built_pages):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed: cannot run the build's MathJax outside a browser")
+    result, html, _, _ = built_docs
+    expected = {
+        str(html / page): len(parsed.formulas)
+        for page, parsed in built_pages.items()
+        if parsed.formulas
+    }
+    assert sum(expected.values()) > 20, "too few formulas found: parser broken?"
+    run = subprocess.run(
+        [node, "-e", _TYPESET_JS], input=json.dumps(sorted(expected)),
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, MATHJAX_DIR=str(html / "_static" / "mathjax")),
+    )
+    assert run.returncode == 0, f"MathJax did not start under Node.js:\n{run.stderr[-3000:]}"
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    problems = []
+    for page, count in sorted(expected.items()):
+        name = Path(page).relative_to(html).as_posix()
+        if report[page]["typeset"] != count:
+            problems.append(f"{name}: MathJax typeset {report[page]['typeset']} of {count} formulas")
+        problems += [f"{name}: {message}" for message in report[page]["errors"]]
+    assert not problems, "formulas MathJax does not typeset:\n" + "\n".join(problems)
