@@ -6,15 +6,20 @@ real exit status and that no traceback escapes (Ctrl-C, a full or closed
 standard output, matplotlib missing).  Epoch counts are kept small.
 """
 
+import errno
+import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import warnings
 
+import numpy as np
 import pytest
 
-from sknn_basic import _lessons
+from sknn_basic import _lessons, lessons_features, load_default_admissions
 from sknn_basic.cli import main, reproduce
 
 SYNTHETIC_FIRST_LINE = (
@@ -345,3 +350,341 @@ def test_console_script(tmp_path, wrong_column_csv):
     )
     assert done.returncode == 2
     assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+# ------------------------------------------------------------- explain
+
+
+def parse_step(out):
+    """The printed quantities of `explain`: name -> list of the numbers shown."""
+    numbers = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+    values, current = {}, None
+    for line in out.splitlines():
+        match = re.match(r"^  (\w+)\s.*?\s(\((?:\d+(?:, \d+)*,?)?\))\s+(\S.*)$", line)
+        if match:
+            current = match.group(1)
+            values[current] = [float(v) for v in numbers.findall(match.group(3))]
+        elif current and line.startswith("    "):
+            values[current] += [float(v) for v in numbers.findall(line)]
+    return values
+
+
+def _flat(value):
+    return [float(v) for v in np.ravel(value)]
+
+
+def test_explain_lessons_examples_print_the_course_numbers(capsys, reference):
+    status, out, err = run(capsys, "explain", "sigmoid", "--lessons-example", "S2")
+    assert status == 0 and err == ""
+    shown, expected = parse_step(out), reference["S2_single_unit_step"]
+    for name in ("x", "y", "weights", "learning_rate", "output", "error", "delta_weights"):
+        np.testing.assert_allclose(shown[name], _flat(expected[name]), atol=1e-12, rtol=0)
+
+    status, out, _ = run(capsys, "explain", "backprop", "--lessons-example", "S4")
+    assert status == 0
+    shown, expected = parse_step(out), reference["S4_forward_pass"]
+    assert "error" not in shown and "learning_rate" not in shown
+    for name in ("x", "weights_input_hidden", "weights_hidden_output", "hidden_output", "output"):
+        np.testing.assert_allclose(shown[name], _flat(expected[name]), atol=1e-12, rtol=0)
+
+    status, out, _ = run(capsys, "explain", "backprop", "--lessons-example", "S5")
+    assert status == 0
+    shown, expected = parse_step(out), reference["S5_backprop_step"]
+    assert list(shown)[:3] == ["x", "target", "learning_rate"]
+    for name in ("x", "target", "weights_input_hidden", "weights_hidden_output", "output",
+                 "delta_weights_hidden_output", "delta_weights_input_hidden"):
+        np.testing.assert_allclose(shown[name], _flat(expected[name]), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("model", ["perceptron", "sigmoid", "backprop"])
+def test_explain_a_record_matches_explain_step(capsys, model):
+    from sknn_basic.cli._registry import MODELS
+    from sknn_basic.explain import explain_step
+
+    status, out, err = run(capsys, "explain", model, "--record", "7", "--weights-from-epoch", "3")
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0] == SYNTHETIC_FIRST_LINE
+    assert lines[1].startswith("Record: training row 7 of 360 of the lessons' split")
+    shown = parse_step(out)
+    X_train, _, y_train, _ = lessons_features(load_default_admissions())
+    spec = MODELS[model]
+    estimator = spec.make(spec.lesson_settings).set_params(max_iter=3, tol=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.fit(X_train, y_train)
+    step = explain_step(estimator, X_train.iloc[6].to_numpy(), y_train.iloc[6])
+    assert list(shown) == step.names()
+    for quantity in step:
+        assert shown[quantity.name] == _flat(quantity.value), quantity.name
+
+
+@pytest.mark.parametrize(
+    "argv, hint",
+    [
+        (["explain", "perceptron", "--lessons-example", "S5"], "explain backprop --lessons-example S5"),
+        (["explain", "backprop", "--lessons-example", "S5", "--record", "3"], "--record"),
+        (["explain", "sigmoid", "--record", "361"], "from 1 to 360"),
+        (["explain", "sigmoid", "--hidden", "3"], "--hidden"),
+        (["explain", "sigmoid", "--weights-from-epoch", "-1"], "--weights-from-epoch"),
+        (["explain"], "model"),
+    ],
+)
+def test_explain_bad_input(capsys, argv, hint):
+    status, out, err = run(capsys, *argv)
+    assert_one_error_line(status, out, err)
+    assert hint in err
+
+
+# ------------------------------------------------------------ hardening
+
+
+@pytest.mark.parametrize(
+    "argv, hint",
+    [
+        (["train", "sigmoid", "--learning-rate", "-inf"], "must be a positive number, got '-inf'"),
+        (["train", "sigmoid", "--learning-rate", "-1e-3"], "got '-1e-3'"),
+        (["explain", "sigmoid", "--learning-rate", "-0.5"], "got '-0.5'"),
+        (["--bogus"], "unrecognized arguments: --bogus (see 'sknn-basic --help')"),
+        (["compare", "--epochs", "3"], "--epochs 3 (see 'sknn-basic compare --help')"),
+        (["train", "--epochs", "--quiet"], "expected one argument"),
+    ],
+)
+def test_options_name_the_culprit_and_the_right_help(capsys, argv, hint):
+    status, out, err = run(capsys, *argv)
+    assert_one_error_line(status, out, err)
+    assert hint in err
+
+
+def test_help_lists_the_exit_statuses(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    text = " ".join(out.split())
+    for fragment in ("0 success", "1 reproduce", "2 bad input", "3 out of memory",
+                     "4 the output could not be written", "5 --plot needs matplotlib",
+                     "70 unexpected error", "130 interrupted"):
+        assert fragment in text
+
+
+def test_small_files_get_advice_the_command_line_can_follow(capsys, tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("admit,gre,gpa,rank\n1,380,3.61,3\n")
+    two = tmp_path / "two.csv"
+    two.write_text("admit,gre,gpa,rank\n1,380,3.61,3\n0,500,3.1,2\n1,600,3.2,1\n")
+    for argv in (["train", "sigmoid", "--data", str(one)], ["compare", "--data", str(two)],
+                 ["compare", "--data", str(two), "--cv", "5"]):
+        status, out, err = run(capsys, *argv)
+        assert_one_error_line(status, out, err)
+        assert "--data PATH" in err or "--cv K" in err
+        assert "ddof" not in err and "fraction" not in err and "from 2 to 1" not in err
+
+
+def test_out_of_memory_is_one_line_with_its_own_status(capsys):
+    status, out, err = run(capsys, "train", "backprop", "--hidden", "1000000000", "-q")
+    assert status == 3
+    assert out == "" and "Traceback" not in err
+    assert err.splitlines() == [
+        "sknn-basic: error: out of memory; ask for less: fewer hidden units (--hidden) "
+        "or a smaller file (--data PATH)"
+    ]
+
+
+class _FullStream(io.StringIO):
+    def write(self, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_unwritable_output_has_its_own_status(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdout", _FullStream())
+    status = main(["train", "sigmoid", "--epochs", "5"])
+    err = capsys.readouterr().err
+    assert status == 4
+    assert err.splitlines() == [
+        "sknn-basic: error: the output could not be written: No space left on device"
+    ]
+
+
+def _interrupt_at_call(n):
+    """A function that sends this process SIGINT at its n-th call."""
+    calls = []
+
+    def interrupt(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    return interrupt
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="POSIX signals")
+def test_ctrl_c_in_our_fit_prints_interrupted(capsys, monkeypatch):
+    from sknn_basic.cli._registry import MODELS
+
+    monkeypatch.setitem(MODELS["sigmoid"].train_settings, "callback", _interrupt_at_call(3))
+    previous = signal.getsignal(signal.SIGINT)
+    status, out, err = run(capsys, "train", "sigmoid", "--epochs", "50")
+    assert status == 130
+    assert err.splitlines() == ["sknn-basic: interrupted"]
+    assert "Test accuracy" not in out
+    assert signal.getsignal(signal.SIGINT) is previous  # the handler is put back
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+def test_ctrl_c_swallowed_by_mlpclassifier_is_still_an_interrupt(capsys, monkeypatch):
+    # scikit-learn's MLPClassifier catches KeyboardInterrupt in its fit,
+    # warns and returns as if done: its results must not be printed.
+    from sklearn.neural_network import MLPClassifier
+
+    original = MLPClassifier._backprop
+    interrupt = _interrupt_at_call(2)
+
+    def backprop(self, *args, **kwargs):
+        interrupt()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MLPClassifier, "_backprop", backprop)
+    status, out, err = run(capsys, "train", "backprop", "--epochs", "5")
+    assert status == 130
+    assert err.splitlines() == ["sknn-basic: interrupted"]
+    assert "Test accuracy of TwoLayerBackpropClassifier" in out
+    assert "Test accuracy of scikit-learn's" not in out
+
+
+# ---------------------------------------------------------------- plots
+
+
+def _assert_png_picture(path, min_width, min_height):
+    image = matplotlib_image().imread(path)
+    height, width = image.shape[:2]
+    assert width >= min_width and height >= min_height
+    assert float(np.var(image[..., :3])) > 1e-3  # not blank
+
+
+def matplotlib_image():
+    return pytest.importorskip("matplotlib.image", reason="matplotlib is not installed")
+
+
+def test_train_plot_saves_the_loss_curves(capsys, tmp_path):
+    matplotlib_image()
+    path = tmp_path / "loss.png"
+    status, out, err = run(capsys, "train", "--epochs", "20", "--plot", str(path))
+    assert status == 0, err
+    assert out.splitlines()[-1] == f"Loss curves saved to {path}"
+    _assert_png_picture(path, 1200, 300)  # three panels side by side
+
+
+def test_compare_plot_saves_a_box_plot(capsys, tmp_path):
+    matplotlib_image()
+    path = tmp_path / "accuracy.png"
+    status, out, err = run(capsys, "compare", "--cv", "3", "-q", "--plot", str(path))
+    assert status == 0, err
+    _assert_png_picture(path, 600, 300)
+
+
+@pytest.mark.parametrize("name", ["picture.jpg", "missing-folder/picture.png"])
+def test_plot_path_checked_before_training(capsys, tmp_path, name):
+    status, out, err = run(capsys, "train", "sigmoid", "--plot", str(tmp_path / name))
+    assert_one_error_line(status, out, err)
+    assert "--plot" in err
+
+
+# ----------------------------------------------------------- subprocess II
+
+
+def _run_module(tmp_path, argv, *, pythonpath=None, **kwargs):
+    env = _environment()
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "sknn_basic", *argv],
+        text=True, cwd=tmp_path, env=env, timeout=120, **kwargs,
+    )
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(tmp_path):
+    hidden = tmp_path / "hide"
+    (hidden / "matplotlib").mkdir(parents=True)
+    (hidden / "matplotlib" / "__init__.py").write_text(
+        "raise ImportError('No module named matplotlib (hidden by the test)')\n"
+    )
+    done = _run_module(tmp_path, ["train", "sigmoid", "--plot", "out.png"], pythonpath=hidden,
+                       capture_output=True)
+    assert done.returncode == 5
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "sknn-basic: error: --plot needs matplotlib, which is not installed; install it "
+        'with: pip install "sknn-basic[plot]"'
+    ]
+
+
+def test_full_output_in_a_real_process(tmp_path):
+    with open("/dev/full", "w") as full:
+        done = _run_module(tmp_path, ["train", "sigmoid", "--epochs", "5"], stdout=full,
+                           stderr=subprocess.PIPE)
+    assert done.returncode == 4
+    assert done.stderr.splitlines() == [
+        "sknn-basic: error: the output could not be written: No space left on device"
+    ]
+
+
+def test_closed_pipe_and_closed_stdout(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = _run_module(tmp_path, ["train", "sigmoid", "--epochs", "5"], stdout=write_end,
+                           stderr=subprocess.PIPE)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 4
+    assert done.stderr.splitlines() == [
+        "sknn-basic: error: the output could not be written: Broken pipe"
+    ]
+    done = subprocess.run(
+        ["sh", "-c", f'exec "{sys.executable}" -m sknn_basic train sigmoid --epochs 5 >&-'],
+        capture_output=True, text=True, cwd=tmp_path, env=_environment(), timeout=120,
+    )
+    assert done.returncode == 4
+    assert done.stderr.splitlines() == [
+        "sknn-basic: error: the output could not be written: standard output is closed"
+    ]
+
+
+_INTERRUPT_ON_IMPORT = """
+import importlib.abc, os, signal, sys
+
+class _Interrupt(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, _Interrupt())
+"""
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+@pytest.mark.parametrize(
+    "module",
+    [
+        "sknn_basic.cli.train",
+        pytest.param(
+            "sklearn.utils",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="sknn_basic/__init__.py imports the estimators (and scikit-learn) "
+                "eagerly, before the command line can install its Ctrl-C handler; it "
+                "needs lazy imports (PEP 562)",
+            ),
+        ),
+    ],
+)
+def test_ctrl_c_during_start_up_imports(tmp_path, module):
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_INTERRUPT_ON_IMPORT.format(module=module))
+    done = _run_module(tmp_path, ["train", "sigmoid", "--epochs", "5"], pythonpath=hook,
+                       capture_output=True)
+    assert done.stderr.splitlines() == ["sknn-basic: interrupted"]
+    assert done.returncode == 130
+    assert done.stdout == ""

@@ -91,7 +91,11 @@ def save_accuracy_boxes(path, rows, folds):
     Figure, FigureCanvasAgg = _matplotlib()
     figure = Figure(figsize=(9.0, 4.5), layout="constrained")
     ax = figure.subplots()
-    ax.boxplot([scores for _, _, scores in rows], vert=False)
+    scores = [scores for _, _, scores in rows]
+    try:
+        ax.boxplot(scores, orientation="horizontal")
+    except TypeError:  # matplotlib before 3.10 knows only vert=
+        ax.boxplot(scores, vert=False)
     ax.set_yticks(range(1, len(rows) + 1),
                   [f"{name} ({package})" for name, package, _ in rows])
     ax.invert_yaxis()
