@@ -4,7 +4,8 @@ Three estimators grow from the first lessons of a deep-learning course:
 
 * :class:`PerceptronClassifier`: Rosenblatt's perceptron, a Heaviside step and a bias;
 * :class:`SigmoidGDClassifier`: sigmoid units trained by gradient descent;
-* :class:`TwoLayerBackpropClassifier`: one hidden layer trained by backpropagation.
+* :class:`TwoLayerBackpropClassifier`: one hidden layer trained by backpropagation,
+  and :class:`TwoLayerBackpropRegressor`, its sibling for real-valued targets.
 
 :mod:`sknn_basic.functional` holds the mathematics they share,
 :class:`AdmissionsPreprocessor` the lessons' data preparation and
@@ -12,7 +13,7 @@ Three estimators grow from the first lessons of a deep-learning course:
 """
 
 from . import functional
-from .backprop import TwoLayerBackpropClassifier
+from .backprop import TwoLayerBackpropClassifier, TwoLayerBackpropRegressor
 from .datasets import (
     AdmissionsDataError,
     lessons_features,
@@ -33,6 +34,7 @@ __all__ = [
     "PerceptronClassifier",
     "SigmoidGDClassifier",
     "TwoLayerBackpropClassifier",
+    "TwoLayerBackpropRegressor",
     "functional",
     "lessons_features",
     "load_admissions",

@@ -1,22 +1,29 @@
-"""What the three estimators share: validation, labels, weights and the fit protocol.
+"""What the estimators share: validation, targets, weights and the fit protocol.
 
-:class:`BaseTrainedClassifier` turns ``fit`` and ``partial_fit`` into one
-path: validate the data, encode the labels, combine sample and class weights,
+:class:`BaseTrained` turns ``fit`` and ``partial_fit`` into one path:
+validate the data, encode the targets, combine and normalise the weights,
 draw the initial weights (first, from ``check_random_state(random_state)``),
-hold out a validation split when early stopping, and hand a model to the
-training loop of :mod:`sknn_basic._training`.  A concrete estimator only says
-how to initialise its arrays, which model trains them, and how to turn them
-into decision values.
+hold out a validation split when early stopping, hand a model to the training
+loop of :mod:`sknn_basic._training`, and publish the loop's record.
+:class:`BaseTrainedClassifier` adds the labels, class weights and class
+predictions; :class:`BaseTrainedRegressor` real-valued targets.  A concrete
+estimator only says how to initialise its arrays, which model trains them,
+and how to turn them into decision values.
+
+A Dask collection is recognised before any validation could pull it into
+memory and handed to :mod:`sknn_basic._dask`, which is imported only then.
 """
 
+import math
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
 from sklearn.utils import assert_all_finite, check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
@@ -24,9 +31,50 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._training import TrainingRecord, TrainingSettings, train
 
-__all__ = ["BaseTrainedClassifier"]
+__all__ = ["BaseTrained", "BaseTrainedClassifier", "BaseTrainedRegressor", "Count", "Number"]
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+
+class Count(Interval):
+    """An integer interval that refuses booleans: ``True`` is not a size."""
+
+    def __init__(self, left, right=None, *, closed="left"):
+        super().__init__(Integral, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+class Number(Interval):
+    """A real interval that refuses booleans: ``True`` is not a step size."""
+
+    def __init__(self, left, right=None, *, closed="neither"):
+        super().__init__(Real, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+def is_dask_collection(obj):
+    """Whether ``obj`` is a Dask collection, without importing Dask."""
+    return type(obj).__module__.partition(".")[0] in ("dask", "dask_expr") and hasattr(
+        obj, "__dask_graph__"
+    )
+
+
+def _dask():
+    from . import _dask
+
+    return _dask
+
+
+def _native(X):
+    """A float array in the machine's byte order (big-endian float32 stays float32)."""
+    dtype = getattr(X, "dtype", None)
+    if isinstance(X, np.ndarray) and dtype.kind == "f" and not dtype.isnative:
+        return X.astype(dtype.newbyteorder("="))
+    return X
 
 
 def _encode_labels(y):
@@ -34,55 +82,335 @@ def _encode_labels(y):
 
     ``np.unique(y, return_inverse=True)``, with a path for small integer
     labels that avoids sorting (and copying) y: it needs one array of the
-    length of y besides the result instead of three.
+    length of y besides the result instead of three.  Offsets from the
+    smallest label are taken in 64 bits (unsigned for uint64), so labels of
+    any integer dtype and any values work.
     """
     if y.dtype.kind in "iu" and y.size:
         low, high = int(y.min()), int(y.max())
         if high - low < 1024:
-            present = np.bincount(y - low if low else y, minlength=high - low + 1) > 0
-            labels = np.flatnonzero(present) + low
+            if y.dtype == np.uint64:
+                offsets = (y - np.uint64(low)).astype(np.intp)
+            else:
+                offsets = y.astype(np.int64) - low
+            present = np.bincount(offsets, minlength=high - low + 1) > 0
+            labels = np.array([low + i for i in np.flatnonzero(present)], dtype=y.dtype)
             lookup = np.cumsum(present) - 1
-            return labels.astype(y.dtype), lookup[y - low if low else y]
+            return labels, lookup[offsets]
     return np.unique(y, return_inverse=True)
 
 
-class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
-    """Base of the package's classifiers: one fit path over the shared loop.
+def check_weights(values, name, what):
+    """``values`` as float64 if each is a finite number >= 0 with a positive total.
+
+    Parameters
+    ----------
+    values : array-like
+        The weights.
+    name : str
+        The parameter they came from, for the message.
+    what : str
+        What each weight belongs to ("sample", "class"), for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, where a weight is not a number, is NaN, infinite or
+        negative, or where every weight is zero.
+    """
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must hold numbers (one weight per {what}); got {values!r}."
+        ) from exc
+    bad = ~np.isfinite(array) | (array < 0)
+    if bad.any():
+        first = array[bad].ravel()[0]
+        raise ValueError(
+            f"{name} must hold finite weights >= 0 (one per {what}); got {first!r}. "
+            "Give every weight a finite non-negative value."
+        )
+    if not (array > 0).any():
+        raise ValueError(
+            f"{name} gives every {what} a weight of zero: there is nothing to learn from. "
+            f"Give at least one {what} a positive weight."
+        )
+    return array
+
+
+def _normalised(weights):
+    """``weights / max(weights)``: the same training, whatever their scale.
+
+    Every update is a mean weighted by ``w / sum(w)``, so rescaling leaves it
+    unchanged but for rounding; dividing by the largest weight keeps sums far
+    from overflow (weights near 1e308) and from underflow (weights near
+    1e-320) and makes unit weights exactly ones.
+    """
+    largest = weights.max()
+    if largest == 1:
+        return weights
+    # Divide in float64 first: a subnormal largest weight has no reciprocal.
+    return weights / largest
+
+
+def _in_training_dtype(weights, dtype):
+    """Weights in the data's dtype, or None where all are one (the unweighted path)."""
+    if weights is None or np.all(weights == 1):
+        return None
+    return weights.astype(dtype, copy=False)
+
+
+class BaseTrained(BaseEstimator):
+    """Base of the package's estimators: one fit path over the shared loop.
 
     Subclasses define ``__init__`` with their parameters and implement
     ``_initialize(n_features, n_outputs, random_state, dtype)``,
-    ``_make_model(n_samples, dtype)`` and ``_decision_values(X)``.
+    ``_make_model(n_samples, dtype, restart)`` and ``_decision_values(X)``,
+    besides what :class:`BaseTrainedClassifier` or
+    :class:`BaseTrainedRegressor` ask.
     """
 
     _parameter_constraints: dict = {
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left"), None],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Number(0, None)],
+        "max_iter": [Count(1, None)],
+        "tol": [Number(0, None, closed="left"), None],
+        "n_iter_no_change": [Count(1, None)],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Number(0, 1)],
         "shuffle": ["boolean"],
         "warm_start": ["boolean"],
         "fit_intercept": ["boolean"],
-        "class_weight": [StrOptions({"balanced"}), dict, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callback": [callable, None],
     }
 
-    # Binary problems are learnt by one output unit, as in the lessons.
-    def _n_outputs(self):
-        return 1 if len(self.classes_) == 2 else len(self.classes_)
-
     # ------------------------------------------------------------------ fit
 
     def _validate_training_data(self, X, y, reset):
         dtype = FLOAT_DTYPES if reset else self._dtype
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=dtype, order="C", reset=reset
+        return validate_data(
+            self, _native(X), y, accept_sparse="csr", dtype=dtype, order="C", reset=reset,
+            **self._target_validation,
         )
+
+    def _fit(self, X, y, sample_weight, classes, incremental):
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: each call sees one "
+                "chunk, so there is no held-out set to stop on. Set early_stopping=False "
+                "to train on a stream, or call fit to stop early."
+            )
+        first_call = not hasattr(self, "n_iter_") or not (incremental or self.warm_start)
+        X, y = self._validate_training_data(X, y, reset=first_call)
+        if first_call:
+            self._dtype = X.dtype
+        Y, strata = self._targets(y, classes, first_call, incremental)
+        sample_weight = self._training_weights(X, strata, sample_weight, incremental)
+        del y
+
+        if first_call or not incremental:
+            random_state = check_random_state(self.random_state)
+            self._random_state = random_state
+        else:
+            random_state = self._random_state
+        if first_call:
+            # The initial weights are the first draws: this is what makes the
+            # lessons' runs reproducible from their seed.
+            self._initialize(X.shape[1], Y.shape[1], random_state, X.dtype)
+            self._optimizer = None
+            self._training = None
+
+        validation = None
+        if self.early_stopping:
+            X, Y, sample_weight, validation = self._hold_out(
+                X, Y, strata, sample_weight, random_state
+            )
+        # The strata have served (weights, split): free them before training,
+        # whose peak memory they would otherwise add to.
+        del strata
+        n_samples = X.shape[0]
+        return self._run(
+            X, Y, sample_weight, validation, random_state, incremental, first_call,
+            n_samples=n_samples,
+            total_weight=float(n_samples if sample_weight is None else np.sum(sample_weight)),
+        )
+
+    def _run(self, X, Y, sample_weight, validation, random_state, incremental, first_call, *,
+             n_samples, total_weight, wrap_model=None):
+        """Train a model on prepared rows and publish the record (in memory or on Dask)."""
+        model = self._make_model(n_samples, self._dtype, restart=not incremental or first_call)
+        if wrap_model is not None:
+            model = wrap_model(model)
+        previous = self._training
+        if incremental and previous is not None:
+            record = previous
+        else:
+            # A fit starts a new record; the samples seen still add up.
+            record = TrainingRecord(t=previous.t if previous is not None else 0)
+        record = train(
+            model,
+            X,
+            Y,
+            sample_weight,
+            settings=TrainingSettings(
+                max_epochs=1 if incremental else self.max_iter,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                shuffle=self.shuffle,
+                verbose=self.verbose,
+                incremental=incremental,
+            ),
+            random_state=random_state,
+            n_samples=n_samples,
+            total_weight=total_weight,
+            record=record,
+            validation=validation,
+            score_validation=self._validation_score,
+            on_epoch=None if self.callback is None else self._call_back(model),
+        )
+        self._store_record(record, model)
+        self._after_training(model, record.stop_reason, incremental)
+        return self
+
+    def _sample_weights(self, X, sample_weight):
+        """``sample_weight`` checked and normalised (float64), or None."""
+        if sample_weight is None:
+            return None
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        return _normalised(check_weights(sample_weight, "sample_weight", "sample"))
+
+    def _training_weights(self, X, strata, sample_weight, incremental):
+        """The weights the model trains with, or None where all are equal."""
+        return _in_training_dtype(self._sample_weights(X, sample_weight), X.dtype)
+
+    def _call_back(self, model):
+        """The loop's per-epoch hook: publish the run so far, then call ``callback``."""
+
+        def on_epoch(record, info):
+            self._store_record(record, model)
+            return self.callback(self, info)
+
+        return on_epoch
+
+    def _store_record(self, record, model):
+        """Publish the loop's record (kept whole in ``_training``) as fitted attributes."""
+        self._training = record
+        self.n_iter_ = record.n_iter
+        self.t_ = record.t
+        self.loss_curve_ = record.loss_curve
+        early = record.validation_scores is not None
+        published = {
+            "validation_scores_": record.validation_scores,
+            "validation_loss_curve_": record.validation_loss_curve,
+            "best_validation_score_": record.best_validation_score if early else None,
+            "best_loss_": None if early else record.best_loss,
+        }
+        for name, value in published.items():
+            if value is not None:
+                setattr(self, name, value)
+            elif name in self.__dict__:
+                # An attribute of an earlier fit that this one does not make.
+                delattr(self, name)
+        if model.optimizer is not None:
+            self.learning_rate_ = model.optimizer.learning_rate
+        self._publish(model)
+
+    def _publish(self, model):
+        """Set the public weights from the model's (where they are not the same arrays)."""
+
+    def _hold_out(self, X, Y, strata, sample_weight, random_state):
+        indices = np.arange(X.shape[0])
+        try:
+            train_idx, val_idx = train_test_split(
+                indices,
+                test_size=self.validation_fraction,
+                stratify=strata,
+                random_state=random_state,
+            )
+        except ValueError:
+            # Too few samples of some class to stratify: split at random.
+            train_idx, val_idx = train_test_split(
+                indices, test_size=self.validation_fraction, random_state=random_state
+            )
+        if len(val_idx) < 2 or len(train_idx) < 1:
+            raise ValueError(
+                f"early_stopping needs a validation set of at least 2 samples; "
+                f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples "
+                "leaves too few. Increase validation_fraction or disable early_stopping."
+            )
+        train_idx.sort()
+        val_idx.sort()
+        sw_train = None if sample_weight is None else sample_weight[train_idx]
+        sw_val = None if sample_weight is None else sample_weight[val_idx]
+        validation = (X[val_idx], Y[val_idx], sw_val, self._score_targets(Y[val_idx]))
+        return X[train_idx], Y[train_idx], sw_train, validation
+
+    def _after_training(self, model, stop_reason, incremental):
+        if stop_reason == "max_iter" and not incremental and self.tol is not None:
+            watched = "validation score" if self.early_stopping else "training loss"
+            curve = self.loss_curve_
+            if len(curve) > 1 and curve[-1] > min(curve):
+                # The loss ended above its best: steps too long, not too few.
+                advice = "lower learning_rate (the loss rose), or"
+            else:
+                advice = "increase max_iter, raise learning_rate, or"
+            warnings.warn(
+                f"{type(self).__name__} reached max_iter={self.max_iter} epochs before "
+                f"the {watched} stopped improving by tol={self.tol}. To train further, "
+                f"{advice} set tol=None to train for exactly max_iter epochs.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    # -------------------------------------------------------------- predict
+
+    def _validate_X(self, X):
+        """Validate X for prediction; a dense X's finiteness is checked later.
+
+        Dense input is checked for NaN and infinity by
+        :func:`_input_product`, in the same pass over X as the first product
+        of ``_decision_values``, which every prediction goes through.
+        """
+        check_is_fitted(self)
+        return validate_data(
+            self, _native(X), accept_sparse="csr", dtype=FLOAT_DTYPES, reset=False,
+            ensure_all_finite=issparse(X),
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class BaseTrainedClassifier(ClassifierMixin, BaseTrained):
+    """Base of the package's classifiers: labels, class weights, class predictions.
+
+    Binary problems are learnt by one output unit, as in the lessons; more
+    classes by one unit per class.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseTrained._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    _target_validation = {}
+
+    def _n_outputs(self):
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    def _targets(self, y, classes, first_call, incremental):
         check_classification_targets(y)
-        return X, y
+        y_index = self._set_classes(y, classes, first_call, incremental)
+        return self._encode_targets(y_index), y_index
+
+    def _score_targets(self, Y):
+        """The labels of encoded targets (the validation score compares labels)."""
+        index = Y[:, 0] if Y.shape[1] == 1 else np.argmax(Y, axis=1)
+        return self.classes_[index]
 
     def _set_classes(self, y, classes, first_call, incremental):
         """Set ``classes_`` on a first call, or check y against it; return y's indices."""
@@ -142,12 +470,24 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
             Y[np.arange(len(y_index)), y_index] = 1
         return Y
 
-    def _combined_weights(self, X, y_index, sample_weight, incremental):
-        """Sample weight times class weight, or None where all are equal to one."""
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+    def _class_weights(self):
+        """The checked weight of each class in ``classes_`` order, or None."""
+        if self.class_weight is None or self.class_weight == "balanced":
+            return None
+        unknown = [c for c in self.class_weight if c not in set(self.classes_.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight names classes {unknown!r} that are not among the classes "
+                f"{self.classes_.tolist()!r}. Use the labels of y as its keys."
             )
+        return check_weights(
+            [self.class_weight.get(c, 1.0) for c in self.classes_.tolist()],
+            "class_weight", "class",
+        )
+
+    def _training_weights(self, X, y_index, sample_weight, incremental):
+        """Sample weight times class weight, checked and normalised; None where all equal."""
+        sample_weight = self._sample_weights(X, sample_weight)
         if self.class_weight is not None:
             if incremental and self.class_weight == "balanced":
                 raise ValueError(
@@ -155,126 +495,23 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
                     "depend on the whole data set. Compute them once with "
                     "sklearn.utils.compute_class_weight and pass them as a dict."
                 )
-            y_labels = self.classes_[y_index]
-            per_class = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y_labels
-            ).astype(X.dtype)
-            weights = per_class[y_index]
+            per_class = self._class_weights()
+            if per_class is None:
+                per_class = compute_class_weight(
+                    "balanced", classes=np.arange(len(self.classes_)), y=y_index
+                )
+            weights = _normalised(per_class)[y_index]
             sample_weight = weights if sample_weight is None else sample_weight * weights
-        if sample_weight is not None and np.all(sample_weight == 1):
-            return None
-        return sample_weight
-
-    def _fit(self, X, y, sample_weight, classes, incremental):
-        if incremental and self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True: each call sees one "
-                "chunk, so there is no held-out set to stop on. Set early_stopping=False "
-                "to train on a stream, or call fit to stop early."
-            )
-        first_call = not hasattr(self, "classes_") or not (incremental or self.warm_start)
-        X, y = self._validate_training_data(X, y, reset=first_call)
-        y_index = self._set_classes(y, classes, first_call, incremental)
-        if first_call:
-            self._dtype = X.dtype
-        Y = self._encode_targets(y_index)
-        sample_weight = self._combined_weights(X, y_index, sample_weight, incremental)
         if sample_weight is not None and not np.any(sample_weight > 0):
             raise ValueError(
-                "All sample weights (times class weights) are zero: there is nothing "
-                "to learn from. Give at least one sample a positive weight."
+                "All sample weights times class weights are zero: there is nothing to "
+                "learn from. Give at least one sample of a weighted class a positive weight."
             )
+        return _in_training_dtype(sample_weight, X.dtype)
 
-        if first_call or not incremental:
-            random_state = check_random_state(self.random_state)
-            self._random_state = random_state
-        else:
-            random_state = self._random_state
-        if first_call:
-            # The initial weights are the first draws: this is what makes the
-            # lessons' runs reproducible from their seed.
-            self._initialize(X.shape[1], self._n_outputs(), random_state, X.dtype)
-            self._optimizer = None
-            self._training = None
-
-        validation = None
-        if self.early_stopping:
-            X, Y, sample_weight, validation = self._hold_out(
-                X, Y, y_index, sample_weight, random_state
-            )
-
-        # The labels' indices have served (targets, weights, split): free
-        # them before training, whose peak memory they would otherwise add to.
-        del y_index
-        n_samples = X.shape[0]
-        model = self._make_model(
-            n_samples, X.dtype, restart=not incremental or first_call
-        )
-        previous = self._training
-        if incremental and previous is not None:
-            record = previous
-        else:
-            # A fit starts a new record; the samples seen still add up.
-            record = TrainingRecord(t=previous.t if previous is not None else 0)
-        record = train(
-            model,
-            X,
-            Y,
-            sample_weight,
-            settings=TrainingSettings(
-                max_epochs=1 if incremental else self.max_iter,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                shuffle=self.shuffle,
-                verbose=self.verbose,
-                incremental=incremental,
-            ),
-            random_state=random_state,
-            n_samples=n_samples,
-            total_weight=float(n_samples if sample_weight is None else np.sum(sample_weight)),
-            record=record,
-            validation=validation,
-            score_validation=self._validation_score,
-            on_epoch=None if self.callback is None else self._call_back(model),
-        )
-        self._store_record(record, model)
-        self._after_training(model, record.stop_reason, incremental)
-        return self
-
-    def _call_back(self, model):
-        """The loop's per-epoch hook: publish the run so far, then call ``callback``."""
-
-        def on_epoch(record, info):
-            self._store_record(record, model)
-            return self.callback(self, info)
-
-        return on_epoch
-
-    def _store_record(self, record, model):
-        """Publish the loop's record (kept whole in ``_training``) as fitted attributes."""
-        self._training = record
-        self.n_iter_ = record.n_iter
-        self.t_ = record.t
-        self.loss_curve_ = record.loss_curve
-        early = record.validation_scores is not None
-        published = {
-            "validation_scores_": record.validation_scores,
-            "validation_loss_curve_": record.validation_loss_curve,
-            "best_validation_score_": record.best_validation_score if early else None,
-            "best_loss_": None if early else record.best_loss,
-        }
-        for name, value in published.items():
-            if value is not None:
-                setattr(self, name, value)
-            elif name in self.__dict__:
-                # An attribute of an earlier fit that this one does not make.
-                delattr(self, name)
-        if model.optimizer is not None:
-            self.learning_rate_ = model.optimizer.learning_rate
-        self._publish(model)
-
-    def _publish(self, model):
-        """Set the public weights from the model's (where they are not the same arrays)."""
+    def _validation_score(self, X, y, sample_weight):
+        correct = self._predict_validated(X) == y
+        return float(np.average(correct, weights=sample_weight))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -282,18 +519,21 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array or DataFrame} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
             Target labels; two or more classes of any label type.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples, multiplied by the class weights.
+            Weights of the samples (finite, >= 0, with a positive total),
+            multiplied by the class weights.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        if is_dask_collection(X):
+            return _dask().fit(self, X, y, sample_weight, classes=None, incremental=False)
         return self._fit(X, y, sample_weight, classes=None, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -322,74 +562,9 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
                 "classes must be passed on the first call to partial_fit: a batch "
                 "need not hold every class. Pass classes=np.unique(y_all)."
             )
+        if is_dask_collection(X):
+            return _dask().fit(self, X, y, sample_weight, classes=classes, incremental=True)
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
-
-
-    def _hold_out(self, X, Y, y_index, sample_weight, random_state):
-        indices = np.arange(X.shape[0])
-        try:
-            train_idx, val_idx = train_test_split(
-                indices,
-                test_size=self.validation_fraction,
-                stratify=y_index,
-                random_state=random_state,
-            )
-        except ValueError:
-            # Too few samples of some class to stratify: split at random.
-            train_idx, val_idx = train_test_split(
-                indices, test_size=self.validation_fraction, random_state=random_state
-            )
-        if len(val_idx) < 2 or len(train_idx) < 1:
-            raise ValueError(
-                f"early_stopping needs a validation set of at least 2 samples; "
-                f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples "
-                "leaves too few. Increase validation_fraction or disable early_stopping."
-            )
-        train_idx.sort()
-        val_idx.sort()
-        sw_train = None if sample_weight is None else sample_weight[train_idx]
-        sw_val = None if sample_weight is None else sample_weight[val_idx]
-        validation = (X[val_idx], Y[val_idx], sw_val, self.classes_[y_index[val_idx]])
-        return X[train_idx], Y[train_idx], sw_train, validation
-
-    def _validation_score(self, X, y, sample_weight):
-        predicted = self._predict_validated(X)
-        correct = (predicted == y).astype(float)
-        if sample_weight is None:
-            return float(correct.mean())
-        return float(np.dot(correct, sample_weight) / np.sum(sample_weight))
-
-    def _after_training(self, model, stop_reason, incremental):
-        if stop_reason == "max_iter" and not incremental and self.tol is not None:
-            watched = "validation score" if self.early_stopping else "training loss"
-            curve = self.loss_curve_
-            if len(curve) > 1 and curve[-1] > min(curve):
-                # The loss ended above its best: steps too long, not too few.
-                advice = "lower learning_rate (the loss rose), or"
-            else:
-                advice = "increase max_iter, raise learning_rate, or"
-            warnings.warn(
-                f"{type(self).__name__} reached max_iter={self.max_iter} epochs before "
-                f"the {watched} stopped improving by tol={self.tol}. To train further, "
-                f"{advice} set tol=None to train for exactly max_iter epochs.",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
-
-    # -------------------------------------------------------------- predict
-
-    def _validate_X(self, X):
-        """Validate X for prediction; a dense X's finiteness is checked later.
-
-        Dense input is checked for NaN and infinity by
-        :func:`_input_product`, in the same pass over X as the first product
-        of ``_decision_values``, which every prediction goes through.
-        """
-        check_is_fitted(self)
-        return validate_data(
-            self, X, accept_sparse="csr", dtype=FLOAT_DTYPES, reset=False,
-            ensure_all_finite=issparse(X),
-        )
 
     def decision_function(self, X):
         """Decision values: the pre-activation of the output units.
@@ -405,6 +580,8 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
             For two classes, positive values favour ``classes_[1]``; for more,
             one column per class.
         """
+        if is_dask_collection(X):
+            return _dask().predict(self, "decision_function", X)
         scores = self._decision_values(self._validate_X(X))
         # Contiguous for the caller, whatever the layout of the product.
         return np.ascontiguousarray(scores[:, 0] if scores.shape[1] == 1 else scores)
@@ -432,12 +609,143 @@ class BaseTrainedClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             The class of the largest decision value.
         """
+        if is_dask_collection(X):
+            return _dask().predict(self, "predict", X)
         return self._predict_validated(self._validate_X(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        float
+            The (weighted) fraction of correctly predicted samples.
+        """
+        if is_dask_collection(X):
+            return _dask().score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight)
+
+
+class BaseTrainedRegressor(RegressorMixin, BaseTrained):
+    """Base of the package's regressors: real-valued targets, one output unit each."""
+
+    _target_validation = {"y_numeric": True, "multi_output": True}
+
+    def _targets(self, y, classes, first_call, incremental):
+        Y = np.asarray(y, dtype=self._dtype)
+        if first_call:
+            self._y_ndim = Y.ndim
+        Y = Y.reshape(Y.shape[0], -1)
+        if not first_call and Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} targets, but {type(self).__name__} was fitted with "
+                f"{self.n_outputs_}. Call fit to start anew with these targets."
+            )
+        self.n_outputs_ = Y.shape[1]
+        return Y, None
+
+    def _score_targets(self, Y):
+        return Y
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags
+
+    def _validation_score(self, X, Y, sample_weight):
+        return float(r2_score(Y, self._decision_values(X), sample_weight=sample_weight))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train on ``(X, y)`` for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples (finite, >= 0, with a positive total).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        if is_dask_collection(X):
+            return _dask().fit(self, X, y, sample_weight, classes=None, incremental=False)
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch on ``(X, y)``, continuing from the current state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if is_dask_collection(X):
+            return _dask().fit(self, X, y, sample_weight, classes=None, incremental=True)
+        return self._fit(X, y, sample_weight, classes=None, incremental=True)
+
+    def predict(self, X):
+        """Predict target values.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_targets)
+            The network's outputs, one column per target (1-D for a 1-D y).
+        """
+        if is_dask_collection(X):
+            return _dask().predict(self, "predict", X)
+        outputs = np.ascontiguousarray(self._decision_values(self._validate_X(X)))
+        return outputs[:, 0] if self._y_ndim == 1 else outputs
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 of the prediction.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            True values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        float
+            R^2 of ``predict(X)`` against ``y``.
+        """
+        if is_dask_collection(X):
+            return _dask().score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight)
 
 
 def _input_product(X, W, estimator):

@@ -1,23 +1,31 @@
-"""What the two gradient-descent estimators share beyond the common base.
+"""What the gradient-descent estimators share beyond the common base.
 
-:class:`SigmoidGDClassifier` and :class:`TwoLayerBackpropClassifier` are both
-stacks of layers trained by :class:`~sknn_basic._network.LayeredModel`; this
-module holds their parameter constraints, batch-size rule, initial draws and
-probability outputs.
+:class:`SigmoidGDClassifier`, :class:`TwoLayerBackpropClassifier` and
+:class:`TwoLayerBackpropRegressor` are all stacks of layers trained by
+:class:`~sknn_basic._network.LayeredModel`.  :class:`NetworkMixin` holds what
+they share whatever the task (parameter constraints, batch-size rule, initial
+draws, the optimizer and the model); :class:`BaseNetworkClassifier` adds the
+sigmoid or softmax outputs and their probabilities,
+:class:`BaseNetworkRegressor` the identity outputs of regression.
 """
 
 import math
-from numbers import Integral, Real
-
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
 from . import _kernels as K
-from ._base import BaseTrainedClassifier
+from ._base import (
+    BaseTrainedClassifier,
+    BaseTrainedRegressor,
+    Count,
+    Number,
+    _dask,
+    is_dask_collection,
+)
 from ._network import LayeredModel
 from ._optimizers import OPTIMIZERS, make_optimizer
 
-__all__ = ["BaseNetworkClassifier", "auto_batch_size"]
+__all__ = ["NetworkMixin", "BaseNetworkClassifier", "BaseNetworkRegressor", "auto_batch_size"]
 
 
 def auto_batch_size(n_samples):
@@ -35,21 +43,21 @@ def auto_batch_size(n_samples):
     return math.ceil(n_samples / n_batches)
 
 
-class BaseNetworkClassifier(BaseTrainedClassifier):
-    """Base of the sigmoid-output networks trained by gradient descent."""
+#: Parameters of every network estimator, beyond the common base's.
+NETWORK_CONSTRAINTS = {
+    "batch_size": [StrOptions({"auto"}), Count(1, None), None],
+    "alpha": [Number(0, None, closed="left")],
+    "init_scale": [Number(0, None), None],
+    "learning_rate_schedule": [StrOptions({"constant", "adaptive"})],
+    "solver": [StrOptions(set(OPTIMIZERS))],
+    "beta_1": [Number(0, 1, closed="left")],
+    "beta_2": [Number(0, 1, closed="left")],
+    "epsilon": [Number(0, None)],
+}
 
-    _parameter_constraints: dict = {
-        **BaseTrainedClassifier._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "log_loss"})],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "init_scale": [Interval(Real, 0, None, closed="neither"), None],
-        "learning_rate_schedule": [StrOptions({"constant", "adaptive"})],
-        "solver": [StrOptions(set(OPTIMIZERS))],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-    }
+
+class NetworkMixin:
+    """The network parts every gradient-descent estimator shares, whatever its task."""
 
     _hidden_activation = "sigmoid"
 
@@ -61,14 +69,6 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
             return auto_batch_size(n_samples)
         return min(self.batch_size, n_samples)
 
-    def _output_activation(self):
-        # A softmax over several classes for the log loss; sigmoid units
-        # otherwise, as in the lessons.
-        if self.loss == "log_loss" and self._n_outputs() > 1 and self._softmax_for_multiclass:
-            return "softmax"
-        return "sigmoid"
-
-    _softmax_for_multiclass = True
 
     def _draw_weights(self, random_state, fan_in, fan_out, dtype):
         scale = 1.0 / np.sqrt(fan_in) if self.init_scale is None else self.init_scale
@@ -111,7 +111,7 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
             coefs,
             intercepts,
             optimizer,
-            loss=self.loss,
+            loss=self._loss(),
             hidden_activation=self._hidden_activation_name(),
             output_activation=self._output_activation(),
             alpha=self.alpha,
@@ -122,6 +122,40 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
 
     def _hidden_activation_name(self):
         return self._hidden_activation
+
+    def _loss(self):
+        return self.loss
+
+
+class BaseNetworkClassifier(NetworkMixin, BaseTrainedClassifier):
+    """Base of the sigmoid- or softmax-output network classifiers."""
+
+    _parameter_constraints: dict = {
+        **BaseTrainedClassifier._parameter_constraints,
+        **NETWORK_CONSTRAINTS,
+        "loss": [StrOptions({"squared_error", "log_loss"})],
+    }
+
+    def _output_activation(self):
+        # A softmax over several classes for the log loss; sigmoid units
+        # otherwise, as in the lessons.
+        if self.loss == "log_loss" and self._n_outputs() > 1 and self._softmax_for_multiclass:
+            return "softmax"
+        return "sigmoid"
+
+    _softmax_for_multiclass = True
+
+    def _predict_validated(self, X):
+        # The class of the largest probability, as predict_proba rounds it:
+        # where saturated outputs tie there, predict follows the tie-break of
+        # argmax over predict_proba rather than the unrounded scores.
+        outputs = self._output_values(X)
+        if outputs.shape[1] == 1:
+            positive = outputs[:, 0] > 1 - outputs[:, 0]
+            return self.classes_.take(positive.view(np.int8))
+        if self._output_activation() == "sigmoid":
+            outputs = self._normalised_outputs(outputs)
+        return self.classes_[np.argmax(outputs, axis=1)]
 
     def _output_values(self, X):
         """Outputs of the output units (sigmoid or softmax) for validated X."""
@@ -145,17 +179,25 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
             the softmax outputs (log loss) or the sigmoid outputs normalised
             to sum to 1 (squared error).
         """
+        if is_dask_collection(X):
+            return _dask().predict(self, "predict_proba", X)
         outputs = self._output_values(self._validate_X(X))
         if outputs.shape[1] == 1:
             return np.hstack([1 - outputs, outputs])
         if self._output_activation() == "sigmoid":
-            totals = K.row_sums(outputs)
-            # All units silent (every sigmoid underflowed): fall back to uniform.
-            empty = totals[:, 0] <= 0
-            outputs[empty] = 1.0
-            totals[empty] = outputs.shape[1]
-            outputs /= totals
+            outputs = self._normalised_outputs(outputs)
         return np.ascontiguousarray(outputs)
+
+    @staticmethod
+    def _normalised_outputs(outputs):
+        """Sigmoid outputs of several units scaled to sum to 1 per row (in place)."""
+        totals = K.row_sums(outputs)
+        # All units silent (every sigmoid underflowed): fall back to uniform.
+        empty = totals[:, 0] <= 0
+        outputs[empty] = 1.0
+        totals[empty] = outputs.shape[1]
+        outputs /= totals
+        return outputs
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates.
@@ -172,3 +214,18 @@ class BaseNetworkClassifier(BaseTrainedClassifier):
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
+
+
+class BaseNetworkRegressor(NetworkMixin, BaseTrainedRegressor):
+    """Base of the network regressors: identity outputs and the squared error."""
+
+    _parameter_constraints: dict = {
+        **BaseTrainedRegressor._parameter_constraints,
+        **NETWORK_CONSTRAINTS,
+    }
+
+    def _output_activation(self):
+        return "identity"
+
+    def _loss(self):
+        return "squared_error"

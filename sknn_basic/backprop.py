@@ -1,24 +1,61 @@
-"""TwoLayerBackpropClassifier: one hidden layer trained by backpropagation.
+"""Networks with one hidden layer trained by backpropagation.
 
 The lessons' third model (S4 to S6): inputs feed a hidden layer of sigmoid
 units, which feeds sigmoid output units; the error terms of the output are
 carried back through the hidden-to-output weights to give the hidden units'
 error terms, and every weight moves against the gradient of the mean loss.
+:class:`TwoLayerBackpropClassifier` is that network; its sibling
+:class:`TwoLayerBackpropRegressor` has identity output units and the squared
+error, for real-valued targets.  Both share :class:`_TwoLayers`.
 """
 
-from numbers import Integral, Real
-
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
 from . import _kernels as K
-from ._base import _input_product
-from ._network_estimator import BaseNetworkClassifier
+from ._base import Count, Number, _input_product
+from ._network_estimator import BaseNetworkClassifier, BaseNetworkRegressor
 
-__all__ = ["TwoLayerBackpropClassifier"]
+__all__ = ["TwoLayerBackpropClassifier", "TwoLayerBackpropRegressor"]
+
+#: Parameters of the two-layer networks, beyond the other networks'.
+TWO_LAYER_CONSTRAINTS = {
+    "n_hidden": [Count(1, None)],
+    "activation": [StrOptions({"sigmoid", "tanh", "relu"})],
+    "momentum": [Number(0, 1, closed="left")],
+    "nesterovs_momentum": ["boolean"],
+}
 
 
-class TwoLayerBackpropClassifier(BaseNetworkClassifier):
+class _TwoLayers:
+    """The layers of a one-hidden-layer network: their draws and their forward pass."""
+
+    def _hidden_activation_name(self):
+        return self.activation
+
+    def _initialize(self, n_features, n_outputs, random_state, dtype):
+        # Input-to-hidden first, then hidden-to-output: the lessons' order.
+        hidden = self._draw_weights(random_state, n_features, self.n_hidden, dtype)
+        output = self._draw_weights(random_state, self.n_hidden, n_outputs, dtype)
+        self.coefs_ = [hidden, output]
+        self.intercepts_ = [np.zeros(self.n_hidden, dtype=dtype), np.zeros(n_outputs, dtype=dtype)]
+
+    def _layers(self):
+        return self.coefs_, (self.intercepts_ if self.fit_intercept else None)
+
+    def _decision_values(self, X):
+        hidden = _input_product(X, self.coefs_[0], self)
+        if self.fit_intercept:
+            hidden += self.intercepts_[0]
+        with np.errstate(over="ignore"):
+            K.ACTIVATIONS[self.activation](hidden, hidden)
+        scores = hidden @ self.coefs_[1]
+        if self.fit_intercept:
+            scores += self.intercepts_[1]
+        return scores
+
+
+class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
     """A network with one hidden layer, trained by backpropagation.
 
     Parameters
@@ -166,10 +203,7 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
 
     _parameter_constraints: dict = {
         **BaseNetworkClassifier._parameter_constraints,
-        "n_hidden": [Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"sigmoid", "tanh", "relu"})],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "nesterovs_momentum": ["boolean"],
+        **TWO_LAYER_CONSTRAINTS,
     }
 
     def __init__(
@@ -229,26 +263,189 @@ class TwoLayerBackpropClassifier(BaseNetworkClassifier):
         self.verbose = verbose
         self.callback = callback
 
-    def _hidden_activation_name(self):
-        return self.activation
 
-    def _initialize(self, n_features, n_outputs, random_state, dtype):
-        # Input-to-hidden first, then hidden-to-output: the lessons' order.
-        hidden = self._draw_weights(random_state, n_features, self.n_hidden, dtype)
-        output = self._draw_weights(random_state, self.n_hidden, n_outputs, dtype)
-        self.coefs_ = [hidden, output]
-        self.intercepts_ = [np.zeros(self.n_hidden, dtype=dtype), np.zeros(n_outputs, dtype=dtype)]
+class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
+    """A network with one hidden layer and identity outputs, trained by backpropagation.
 
-    def _layers(self):
-        return self.coefs_, (self.intercepts_ if self.fit_intercept else None)
+    The classifier's network with the output units left linear: each output
+    is ``h @ W2 + b2`` for the hidden layer's outputs ``h``, the loss is the
+    squared error ``(y - o)^2 / 2`` averaged over samples (summed over the
+    targets), and the output error term is simply ``y - o``.  The hidden
+    layer, the backward pass, the optimizers and the training loop are the
+    classifier's.
 
-    def _decision_values(self, X):
-        hidden = _input_product(X, self.coefs_[0], self)
-        if self.fit_intercept:
-            hidden += self.intercepts_[0]
-        with np.errstate(over="ignore"):
-            K.ACTIVATIONS[self.activation](hidden, hidden)
-        scores = hidden @ self.coefs_[1]
-        if self.fit_intercept:
-            scores += self.intercepts_[1]
-        return scores
+    Parameters
+    ----------
+    n_hidden : int, default=64
+        Number of hidden units.
+    activation : {"relu", "sigmoid", "tanh"}, default="relu"
+        Activation of the hidden units.
+    learning_rate : float, default=0.01
+        Step size (> 0).  Adam's steps are about this long whatever the
+        gradient's scale; 0.01 suits standardised features.
+    momentum : float, default=0.9
+        Momentum of the updates with ``solver="sgd"``, in ``[0, 1)``.
+    nesterovs_momentum : bool, default=False
+        Whether the momentum is Nesterov's.
+    learning_rate_schedule : {"constant", "adaptive"}, default="constant"
+        "constant" keeps ``learning_rate`` throughout.  "adaptive" answers an
+        epoch whose training loss is more than 1 % above the previous epoch's
+        by halving the step (with momentum, by first restarting the
+        momentum).  This is not scikit-learn's ``learning_rate="adaptive"``,
+        which divides the step by 5 after a stall.
+    solver : {"adam", "sgd"}, default="adam"
+        The step rule: Adam (Kingma and Ba, 2015), or gradient descent with
+        ``momentum``.
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first moment estimates, in ``[0, 1)``.
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second moment estimates, in ``[0, 1)``.
+    epsilon : float, default=1e-8
+        Adam's term added to the root of the second moment for stability.
+    batch_size : int, "auto" or None, default="auto"
+        Samples per update.  None is the full batch; "auto" is equal batches
+        of about ``max(200, n_samples // 64)`` rows.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float or None, default=1e-4
+        Training stops when the loss (or the validation R^2 with
+        ``early_stopping``) has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs; None trains for exactly
+        ``max_iter`` epochs.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    alpha : float, default=0.0001
+        L2 penalty ``alpha / 2 * ||W||^2`` on both layers' weights.
+    init_scale : float or None, default=None
+        Standard deviation of the normal initial weights: None means
+        ``1 / sqrt(fan_in)`` for each layer.
+    fit_intercept : bool, default=True
+        Whether both layers have biases.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data, stop when its
+        R^2 stops improving, and keep the best weights.
+    validation_fraction : float, default=0.1
+        Fraction held out with ``early_stopping``.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch (mini-batches only).
+    warm_start : bool, default=False
+        Continue from the previous solution when ``fit`` is called again.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights (drawn first), then the shuffles and the
+        validation split.
+    verbose : int, default=0
+        1 prints the training loss at ten evenly spaced epochs; 2 every epoch.
+    callback : callable or None, default=None
+        Called after every epoch as ``callback(estimator, info)``; returning
+        True stops training.
+
+    Attributes
+    ----------
+    coefs_ : list of two ndarray
+        Input-to-hidden weights ``(n_features, n_hidden)`` and hidden-to-output
+        weights ``(n_hidden, n_outputs_)``.
+    intercepts_ : list of two ndarray
+        Biases of the hidden and output layers.
+    n_outputs_ : int
+        Number of targets.
+    loss_curve_ : list of float
+        Mean training loss of each epoch (including the L2 term).
+    best_loss_ : float
+        Smallest value of ``loss_curve_`` (without early stopping).
+    validation_scores_ : list of float
+        Held-out R^2 after each epoch (early stopping).
+    validation_loss_curve_ : list of float
+        Held-out mean loss after each epoch (early stopping).
+    best_validation_score_ : float
+        Best of ``validation_scores_`` (early stopping).
+    n_iter_ : int
+        Epochs run by the last ``fit`` (``partial_fit`` calls add one each).
+    t_ : int
+        Samples seen during training.
+    learning_rate_ : float
+        The step size in use at the end of training.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names, when X has string column names.
+
+    See Also
+    --------
+    TwoLayerBackpropClassifier : The same network with sigmoid outputs.
+    sklearn.neural_network.MLPRegressor : Multi-layer perceptron regressor.
+
+    Notes
+    -----
+    The squared error is measured in the targets' units, so targets far from
+    unit scale want a matching ``learning_rate``, or standardised targets
+    (``sklearn.compose.TransformedTargetRegressor``).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sknn_basic import TwoLayerBackpropRegressor
+    >>> X, y = make_friedman1(n_samples=500, random_state=0)
+    >>> reg = make_pipeline(StandardScaler(), TwoLayerBackpropRegressor(random_state=0))
+    >>> reg.fit(X, y).score(X, y) > 0.8
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNetworkRegressor._parameter_constraints,
+        **TWO_LAYER_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        n_hidden=64,
+        *,
+        activation="relu",
+        learning_rate=0.01,
+        momentum=0.9,
+        nesterovs_momentum=False,
+        learning_rate_schedule="constant",
+        solver="adam",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        alpha=0.0001,
+        init_scale=None,
+        fit_intercept=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        callback=None,
+    ):
+        self.n_hidden = n_hidden
+        self.activation = activation
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.learning_rate_schedule = learning_rate_schedule
+        self.solver = solver
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.alpha = alpha
+        self.init_scale = init_scale
+        self.fit_intercept = fit_intercept
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callback = callback

@@ -7,12 +7,10 @@ exactly the lessons' update ``w += lr * mean((y - o) o (1 - o) x)``.
 """
 
 import math
-from numbers import Real
-
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
-from ._base import _input_product
+from ._base import Number, _input_product
 from ._network_estimator import BaseNetworkClassifier
 
 __all__ = ["SigmoidGDClassifier"]
@@ -162,7 +160,7 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
 
     _parameter_constraints: dict = {
         **BaseNetworkClassifier._parameter_constraints,
-        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "learning_rate": [Number(0, None), StrOptions({"auto"})],
     }
 
     def __init__(
