@@ -18,6 +18,7 @@ rank``.  That file is not shipped with the package.  Instead
 
 import math
 import os
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,6 +26,14 @@ import pandas as pd
 from scipy.special import expit
 from sklearn.utils import check_random_state
 
+from ._lessons import (
+    ADMISSIONS_COLUMNS,
+    LESSON_FEATURES,
+    RANKS,
+    bad_cells,
+    check_column,
+    check_unique_columns,
+)
 from .preprocessing import AdmissionsPreprocessor
 
 __all__ = [
@@ -37,9 +46,6 @@ __all__ = [
     "split_like_the_lessons",
     "lessons_features",
 ]
-
-ADMISSIONS_COLUMNS = ("admit", "gre", "gpa", "rank")
-LESSON_FEATURES = ("gre", "gpa", "rank_1", "rank_2", "rank_3", "rank_4")
 
 _DTYPES = {"admit": np.int64, "gre": np.float64, "gpa": np.float64, "rank": np.int64}
 
@@ -122,10 +128,59 @@ def load_admissions(path):
             f"of a CSV file with the header admit,gre,gpa,rank."
         )
 
+    source = f"Admissions file {path!r}"
+    # The fast path: pandas parses the numbers, whole columns are checked at
+    # once.  Only a column that pandas could not read as numbers, or that
+    # holds a bad value, is read again as text, to name its first bad cell
+    # as written.
+    raw = _read_csv(path)
+    names = [str(column).strip() for column in raw.columns]
+    missing = [column for column in ADMISSIONS_COLUMNS if column not in names]
+    if missing:
+        raise AdmissionsDataError(
+            f"{source} lacks the column(s) {missing}. Found columns {names}; "
+            f"expected {list(ADMISSIONS_COLUMNS)} (extra columns are ignored). "
+            f"Fix the header line."
+        )
+    check_unique_columns(names, ADMISSIONS_COLUMNS, source, error=AdmissionsDataError)
+    if raw.shape[0] == 0:
+        raise AdmissionsDataError(
+            f"{source} has a header but no data rows; add one line per applicant."
+        )
+
+    positions = {column: names.index(column) for column in ADMISSIONS_COLUMNS}
+    values = {}
+    for column, position in positions.items():
+        parsed = raw.iloc[:, position].to_numpy()
+        if parsed.dtype.kind in "iuf" and bad_cells(parsed, column) is None:
+            values[column] = parsed
+    del raw
+    unchecked = [column for column in ADMISSIONS_COLUMNS if column not in values]
+    if unchecked:
+        selected = sorted(positions[column] for column in unchecked)
+        text = _read_csv(path, usecols=selected, dtype=str, keep_default_na=False)
+        for column in unchecked:
+            # A short line leaves its last fields NaN: an empty cell.
+            cells = text.iloc[:, selected.index(positions[column])].fillna("")
+            values[column] = check_column(
+                cells, column, source=source, in_file=True, error=AdmissionsDataError
+            )
+    columns = {
+        column: values[column].astype(_DTYPES[column], copy=False)
+        for column in ADMISSIONS_COLUMNS
+    }
+    # copy=False: the checked columns become the frame, not copies of it.
+    return pd.DataFrame(columns, copy=False)
+
+
+def _read_csv(path, **options):
+    """``pandas.read_csv`` with the loader's messages for unreadable files."""
     try:
-        # Everything is read as text so that each bad cell can be reported
-        # as written, instead of whatever pandas would have coerced it into.
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        with warnings.catch_warnings():
+            # Mixed types in a large file's column only mean that the column
+            # is read again as text and checked cell by cell.
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            return pd.read_csv(path, **options)
     except pd.errors.EmptyDataError:
         raise AdmissionsDataError(
             f"Admissions file {path!r} is empty; it needs the header "
@@ -138,90 +193,6 @@ def load_admissions(path):
             f"every line must have the same comma-separated fields as the "
             f"header admit,gre,gpa,rank."
         ) from None
-
-    raw.columns = [str(column).strip() for column in raw.columns]
-    missing = [column for column in ADMISSIONS_COLUMNS if column not in raw.columns]
-    if missing:
-        raise AdmissionsDataError(
-            f"Admissions file {path!r} lacks the column(s) {missing}. Found "
-            f"columns {list(raw.columns)}; expected {list(ADMISSIONS_COLUMNS)} "
-            f"(extra columns are ignored). Fix the header line."
-        )
-    if raw.shape[0] == 0:
-        raise AdmissionsDataError(
-            f"Admissions file {path!r} has a header but no data rows; add one "
-            f"line per applicant."
-        )
-
-    columns = {
-        column: _parse_column(raw[column], column, path) for column in ADMISSIONS_COLUMNS
-    }
-    return pd.DataFrame(columns, index=pd.RangeIndex(raw.shape[0]))
-
-
-def _parse_column(text, column, path):
-    """Convert one text column of an admissions file, checking every cell.
-
-    Parameters
-    ----------
-    text : Series of str
-        The column as read (missing trailing fields are NaN).
-    column : str
-        One of :data:`ADMISSIONS_COLUMNS`.
-    path : str
-        The file, for error messages.
-
-    Returns
-    -------
-    Series
-        The values with the dtype of that column.
-
-    Raises
-    ------
-    AdmissionsDataError
-        For the first row, in file order, whose cell is empty, not a number,
-        infinite, or outside the column's domain.
-    """
-    stripped = text.fillna("").str.strip()
-    values = pd.to_numeric(stripped.where(stripped != "", None), errors="coerce")
-    values = values.astype(np.float64)
-
-    empty = (stripped == "").to_numpy()
-    # "nan" parses to NaN but is as unusable as an empty cell; treat both as
-    # missing so the message suggests filling the value in.
-    missing = empty | stripped.str.lower().isin(["nan", "na", "n/a", "null"]).to_numpy()
-    not_number = ~missing & np.isnan(values.to_numpy())
-    not_finite = np.isinf(values.to_numpy())
-    if column == "admit":
-        outside = np.isfinite(values.to_numpy()) & ~values.isin([0, 1]).to_numpy()
-        rule = "0 (not admitted) or 1 (admitted)"
-    elif column == "rank":
-        outside = np.isfinite(values.to_numpy()) & ~values.isin([1, 2, 3, 4]).to_numpy()
-        rule = "a whole number from 1 to 4"
-    else:
-        outside = np.zeros(len(values), dtype=bool)
-        rule = "a finite number"
-
-    bad = missing | not_number | not_finite | outside
-    if bad.any():
-        position = int(np.flatnonzero(bad)[0])
-        cell = stripped.iloc[position]
-        if missing[position]:
-            problem = "is empty or missing" if cell == "" else f"is {cell!r} (missing)"
-            advice = "fill in the value or remove the row"
-        elif not_number[position]:
-            problem = f"is {cell!r}, which is not a number"
-            advice = f"write {rule}"
-        else:
-            problem = f"is {cell!r}"
-            advice = f"it must be {rule}"
-        raise AdmissionsDataError(
-            f"Admissions file {path!r}, column {column!r}, data row "
-            f"{position + 1} (1-based, header not counted): the value "
-            f"{problem}; {advice}. In all, {int(bad.sum())} row(s) of that "
-            f"column are invalid."
-        )
-    return values.astype(_DTYPES[column])
 
 
 def make_admissions(n_samples=400, random_state=None):
@@ -304,7 +275,7 @@ def make_admissions(n_samples=400, random_state=None):
     n_samples = int(n_samples)
     rng = check_random_state(random_state)
 
-    rank = rng.choice(np.arange(1, 5), size=n_samples, p=_RANK_COUNTS / _RANK_COUNTS.sum())
+    rank = rng.choice(np.asarray(RANKS), size=n_samples, p=_RANK_COUNTS / _RANK_COUNTS.sum())
 
     # Correlated standard normals via the 2x2 Cholesky factor of the
     # correlation matrix, then shifted and scaled to the published moments.
@@ -489,7 +460,9 @@ def lessons_features(frame, random_state=42):
     TypeError
         If ``frame`` is not a DataFrame.
     ValueError
-        If a column is missing, or the values cannot be prepared (see
+        If a column is missing or repeated, an ``admit`` is not 0 or 1 (any
+        numeric dtype, or numbers written as text, will do; the message
+        names the first bad row), or the values cannot be prepared (see
         :class:`~sknn_basic.preprocessing.AdmissionsPreprocessor`).
 
     Examples
@@ -506,10 +479,14 @@ def lessons_features(frame, random_state=42):
             f"frame lacks the target column 'admit'; found columns "
             f"{[str(c) for c in frame.columns]}."
         )
+    check_unique_columns(frame.columns, ["admit"], "lessons_features")
+    admit = check_column(
+        frame["admit"], "admit", source="lessons_features", index=frame.index
+    )
+    y = pd.Series(admit.astype(np.int64), index=frame.index, name="admit")
     preprocessor = AdmissionsPreprocessor(ddof=1).set_output(transform="pandas")
     X = preprocessor.fit_transform(frame)
     X = X.loc[:, list(LESSON_FEATURES)].astype(np.float64)
-    y = frame["admit"].astype(np.int64).rename("admit")
 
     train_positions, test_positions = _lessons_split_positions(len(frame), random_state, 0.9)
     return (

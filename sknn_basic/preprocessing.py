@@ -8,6 +8,7 @@ inside a :class:`~sklearn.pipeline.Pipeline` and be fitted on training folds
 only.
 """
 
+import math
 from numbers import Integral
 
 import numpy as np
@@ -23,14 +24,20 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._lessons import (
+    INPUT_COLUMNS,
+    LESSON_FEATURES,
+    NUMERIC_COLUMNS,
+    RANKS,
+    check_column,
+    check_unique_columns,
+    locate,
+    show_value,
+)
+
 __all__ = ["AdmissionsPreprocessor"]
 
-_INPUT_COLUMNS = ("gre", "gpa", "rank")
-_NUMERIC_COLUMNS = ("gre", "gpa")
-_RANKS = (1, 2, 3, 4)
-_OUTPUT_COLUMNS = ("gre", "gpa", "rank_1", "rank_2", "rank_3", "rank_4")
-
-# Any integer outside _RANKS works: the encoder maps it to all-zero columns
+# Any integer outside RANKS works: the encoder maps it to all-zero columns
 # when unknown ranks are ignored.  It lets non-integer ranks (2.5) reach the
 # integer-typed encoder without changing its category dtype.
 _UNKNOWN_RANK_SENTINEL = 0
@@ -109,9 +116,22 @@ class AdmissionsPreprocessor(TransformerMixin, BaseEstimator):
     * an array-like of shape ``(n_samples, 3)`` whose columns are, in this
       order, ``gre``, ``gpa`` and ``rank``.
 
-    The expected columns are found by name in a DataFrame and by position in
-    an array, whatever the input type was at fit time.  Values must be
-    numeric and finite (no NaN), and ``rank`` must hold whole numbers.
+    The expected columns are found by name in a DataFrame (each exactly
+    once) and by position in an array, whatever the input type was at fit
+    time.  Values must be finite numbers (no NaN): any numeric dtype will do,
+    and a categorical or text column of numbers is read as those numbers; a
+    column of booleans, dates, durations or complex numbers is refused.  The
+    cells are checked by the same code as
+    :func:`~sknn_basic.datasets.load_admissions` uses, so a bad cell gets the
+    same message: the column, the first bad data row (counted from 1, with
+    the DataFrame's index label beside it) and what to write there.
+
+    Extreme but finite values never become NaN or infinity: if the mean or
+    variance of ``gre`` or ``gpa`` overflows float64, :meth:`fit` raises a
+    ``ValueError`` naming the column and a factor to divide it by, and if a
+    standardised value overflows in :meth:`transform` (a value far from the
+    mean seen in :meth:`fit`, for its standard deviation), it raises one
+    naming the column and the row.
 
     Examples
     --------
@@ -158,16 +178,19 @@ class AdmissionsPreprocessor(TransformerMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If a column is missing, a value is not numeric or is NaN, a rank
-            is not one of 1, 2, 3, 4, or ``ddof=1`` is asked for with a
-            single sample.
+            If a column is missing or repeated, is not numeric, holds a
+            value that is not a finite number, a rank that is not one of 1,
+            2, 3, 4, or values whose mean or variance overflows float64, or
+            if ``ddof=1`` is asked for with a single sample.
         """
+        _check_unique_input_columns(X, self)
         # Only the bookkeeping (n_features_in_, feature_names_in_) is left to
         # sklearn: its array check would reject non-numeric extra columns
         # that this transformer is meant to ignore.
         validate_data(self, X, reset=True, skip_check_array=True)
-        frame = _as_input_frame(X, self)
-        _check_ranks(frame["rank"], fitting=True)
+        # fit always checks the ranks: handle_unknown cannot help here, since
+        # nothing could be learned from a rank outside the fixed categories.
+        frame = _as_input_frame(X, self, fitting=True)
         n_samples = frame.shape[0]
         if self.ddof == 1 and n_samples < 2:
             raise ValueError(
@@ -178,11 +201,11 @@ class AdmissionsPreprocessor(TransformerMixin, BaseEstimator):
 
         column_transformer = ColumnTransformer(
             [
-                ("scale", StandardScaler(), list(_NUMERIC_COLUMNS)),
+                ("scale", StandardScaler(), list(NUMERIC_COLUMNS)),
                 (
                     "onehot",
                     OneHotEncoder(
-                        categories=[list(_RANKS)],
+                        categories=[list(RANKS)],
                         handle_unknown=self.handle_unknown,
                         sparse_output=False,
                         dtype=np.float64,
@@ -197,11 +220,13 @@ class AdmissionsPreprocessor(TransformerMixin, BaseEstimator):
         # set_config(transform_output="pandas") cannot change what this
         # estimator's own set_output wraps.
         column_transformer.set_output(transform="default")
-        column_transformer.fit(_encoder_ready(frame))
-
-        scaler = column_transformer.named_transformers_["scale"]
-        if self.ddof == 1:
-            _convert_scaler_to_ddof1(scaler)
+        # Overflow is not warned about but detected, and reported per column.
+        with np.errstate(over="ignore", invalid="ignore"):
+            column_transformer.fit(_encoder_ready(frame))
+            scaler = column_transformer.named_transformers_["scale"]
+            if self.ddof == 1:
+                _convert_scaler_to_ddof1(scaler)
+        _check_statistics(scaler, frame, self)
 
         self.column_transformer_ = column_transformer
         self.mean_ = scaler.mean_.copy()
@@ -232,15 +257,18 @@ class AdmissionsPreprocessor(TransformerMixin, BaseEstimator):
         ~sklearn.exceptions.NotFittedError
             If called before :meth:`fit`.
         ValueError
-            If a column is missing, an array does not have 3 columns, a value
-            is not numeric or is NaN, or (with ``handle_unknown="error"``) a
-            rank is not one of 1, 2, 3, 4.
+            If a column is missing or repeated, an array does not have 3
+            columns, a column is not numeric, a value is not a finite number,
+            a standardised value overflows float64, or (with
+            ``handle_unknown="error"``) a rank is not one of 1, 2, 3, 4.
         """
         check_is_fitted(self)
-        frame = _as_input_frame(X, self)
-        if self.handle_unknown == "error":
-            _check_ranks(frame["rank"], fitting=False)
-        return self.column_transformer_.transform(_encoder_ready(frame))
+        _check_unique_input_columns(X, self)
+        frame = _as_input_frame(X, self, fitting=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.column_transformer_.transform(_encoder_ready(frame))
+        _check_scaled(out, frame, X.index if isinstance(X, pd.DataFrame) else None, self)
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Names of the six output columns.
@@ -259,7 +287,7 @@ class AdmissionsPreprocessor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features)
-        return np.asarray(_OUTPUT_COLUMNS, dtype=object)
+        return np.asarray(LESSON_FEATURES, dtype=object)
 
     def __sklearn_tags__(self):
         """Declare the inputs and outputs this transformer supports.
@@ -278,7 +306,13 @@ class AdmissionsPreprocessor(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _as_input_frame(X, estimator):
+def _check_unique_input_columns(X, estimator):
+    """Refuse a DataFrame naming ``gre``, ``gpa`` or ``rank`` more than once."""
+    if isinstance(X, pd.DataFrame):
+        check_unique_columns(X.columns, INPUT_COLUMNS, type(estimator).__name__)
+
+
+def _as_input_frame(X, estimator, fitting):
     """Return the ``gre, gpa, rank`` columns of ``X`` as a float64 DataFrame.
 
     Parameters
@@ -287,6 +321,11 @@ def _as_input_frame(X, estimator):
         Input given to ``fit`` or ``transform``.
     estimator : AdmissionsPreprocessor
         Used to name the estimator in error messages.
+    fitting : bool
+        True in ``fit``, where every rank must be one of
+        :data:`~sknn_basic._lessons.RANKS`.  In ``transform`` that holds
+        only with ``handle_unknown="error"``, and the message then mentions
+        the other option.
 
     Returns
     -------
@@ -298,17 +337,19 @@ def _as_input_frame(X, estimator):
     ------
     ValueError
         If columns are missing, an array does not have exactly 3 columns,
-        there are no rows, or a value is non-numeric or NaN/infinite.
+        there are no rows, a column is not numeric (booleans, dates,
+        durations, complex numbers), a value is not a number or is
+        NaN/infinite, or a rank that must be known is not 1, 2, 3 or 4.
     """
     name = type(estimator).__name__
     if isinstance(X, pd.DataFrame):
-        missing = [c for c in _INPUT_COLUMNS if c not in X.columns]
+        missing = [c for c in INPUT_COLUMNS if c not in X.columns]
         if missing:
             raise ValueError(
                 f"{name} needs the DataFrame columns gre, gpa, rank; missing "
                 f"{missing}, found {[str(c) for c in X.columns]}."
             )
-        frame = X.loc[:, list(_INPUT_COLUMNS)]
+        frame, index = X.loc[:, list(INPUT_COLUMNS)], X.index
     else:
         # check_array gives sklearn's usual messages for sparse input,
         # 1-D/3-D input and empty input; dtype=None keeps strings visible so
@@ -316,136 +357,112 @@ def _as_input_frame(X, estimator):
         array = check_array(
             X, dtype=None, ensure_all_finite=False, estimator=estimator
         )
-        if array.shape[1] != len(_INPUT_COLUMNS):
+        if array.shape[1] != len(INPUT_COLUMNS):
             raise ValueError(
                 f"{name} expected 3 columns (gre, gpa, rank, in that order), "
                 f"got an array with {array.shape[1]} feature(s) (columns); "
                 f"pass exactly those three columns, or a DataFrame to select "
                 f"them by name."
             )
-        frame = pd.DataFrame(array, columns=list(_INPUT_COLUMNS))
+        frame, index = pd.DataFrame(array, columns=list(INPUT_COLUMNS)), None
 
     if frame.shape[0] == 0:
         raise ValueError(
             f"Found array with 0 sample(s) (shape={frame.shape}) while a "
             f"minimum of 1 is required by {name}."
         )
-    return pd.DataFrame(
-        {column: _numeric_column(frame[column], column, name) for column in _INPUT_COLUMNS},
-        index=frame.index,
+    # Unknown ranks are the only cells handle_unknown="ignore" forgives.
+    check_ranks = fitting or estimator.handle_unknown == "error"
+    outside_advice = "" if fitting else (
+        ", or use handle_unknown='ignore' to encode unknown ranks as all-zero "
+        "rank columns"
     )
+    columns = {
+        column: check_column(
+            frame[column],
+            column,
+            source=name,
+            index=index,
+            domain=check_ranks,
+            outside_advice=outside_advice,
+        )
+        for column in INPUT_COLUMNS
+    }
+    return pd.DataFrame(columns, index=frame.index)
 
 
-def _numeric_column(values, column, estimator_name):
-    """Convert one input column to finite float64 values.
+def _check_statistics(scaler, frame, estimator):
+    """Refuse statistics of ``gre`` or ``gpa`` that overflowed float64.
 
     Parameters
     ----------
-    values : Series
-        The column as given.
-    column : str
-        Its name, for error messages.
-    estimator_name : str
-        Name of the estimator, for error messages.
-
-    Returns
-    -------
-    converted : Series of float64
+    scaler : StandardScaler
+        Fitted on ``frame``'s numeric columns (ddof already applied).
+    frame : DataFrame
+        Output of :func:`_as_input_frame`: finite values.
+    estimator : AdmissionsPreprocessor
+        Used to name the estimator in the message.
 
     Raises
     ------
     ValueError
-        If a value is not numeric, or is NaN or infinite.
+        Naming the first column whose mean, variance or scale is not finite,
+        and the factor that would bring it into range.
     """
-    if pd.api.types.is_bool_dtype(values.dtype):
+    statistics = np.vstack([scaler.mean_, scaler.var_, scaler.scale_])
+    for i, column in enumerate(NUMERIC_COLUMNS):
+        if np.isfinite(statistics[:, i]).all():
+            continue
+        largest = float(np.max(np.abs(frame[column].to_numpy())))
+        # A divisor that brings the largest value near 100: far from overflow
+        # and from underflow alike.
+        divisor = 10.0 ** (math.floor(math.log10(largest)) - 2)
         raise ValueError(
-            f"{estimator_name}: column {column!r} holds booleans; numeric "
-            f"values are expected."
+            f"{locate(type(estimator).__name__, column)}: its values are too "
+            f"large to standardise (the largest magnitude is {largest:.3g}, "
+            f"and their mean or variance overflows float64). Rescale the "
+            f"column's units before fitting, for example divide it by "
+            f"{divisor:.0e}."
         )
-    converted = pd.to_numeric(values, errors="coerce")
-    # to_numeric turns both unparseable values and genuine missing values
-    # into NaN; telling them apart makes the message point at the real fix.
-    bad = ~np.isfinite(converted.to_numpy(dtype=np.float64, na_value=np.nan))
-    if bad.any():
-        position = int(np.flatnonzero(bad)[0])
-        raw = values.iloc[position]
-        if pd.isna(raw):
-            problem = "is missing (NaN)"
-        elif pd.isna(converted.iloc[position]):
-            problem = f"is {_format_value(raw)}, not a number"
-        else:
-            problem = f"is {_format_value(raw)}, not a finite number"
-        raise ValueError(
-            f"{estimator_name}: column {column!r} must hold finite numbers "
-            f"without NaN; the value at {_describe_row(values.index, position)} "
-            f"{problem}. {int(bad.sum())} value(s) in that column are "
-            f"affected; fill or drop those rows first."
-        )
-    return converted.astype(np.float64)
 
 
-def _check_ranks(rank, fitting):
-    """Reject ranks outside 1..4.
+def _check_scaled(out, frame, index, estimator):
+    """Refuse a standardised value that overflowed float64.
+
+    Only new data can do this: a value much farther from the mean seen in
+    ``fit`` than the standard deviation seen there.
 
     Parameters
     ----------
-    rank : Series of float64
-        The ``rank`` column, already numeric and finite.
-    fitting : bool
-        True in ``fit``, where ``handle_unknown`` cannot help, so the message
-        does not suggest it.
+    out : ndarray of shape (n_samples, 6)
+        Output of the column transformer; ``gre`` and ``gpa`` first.
+    frame : DataFrame
+        The checked input it came from.
+    index : pandas.Index or None
+        Index of a DataFrame input, to show the row's label; None for arrays.
+    estimator : AdmissionsPreprocessor
+        Fitted; gives the statistics and the name in the message.
 
     Raises
     ------
     ValueError
-        Naming the first bad value, its row and the allowed ranks.
+        Naming the column and the first row whose standardised value is not
+        finite.
     """
-    unknown = ~rank.isin(_RANKS).to_numpy()
-    if unknown.any():
-        position = int(np.flatnonzero(unknown)[0])
-        value = float(rank.iloc[position])
-        shown = int(value) if value.is_integer() else value
-        if fitting:
-            advice = "fit needs every rank to be one of them: fix or drop the row"
-        else:
-            advice = (
-                "fix the data, or use handle_unknown='ignore' to encode "
-                "unknown ranks as all-zero rank columns"
-            )
-        raise ValueError(
-            f"Found unknown rank {shown!r} in column 'rank' at "
-            f"{_describe_row(rank.index, position)}; the allowed ranks are "
-            f"1, 2, 3, 4. {advice[0].upper()}{advice[1:]} "
-            f"({int(unknown.sum())} row(s) affected)."
-        )
-
-
-def _describe_row(index, position):
-    """Say where a row is, by position and, if it differs, by index label.
-
-    Parameters
-    ----------
-    index : Index
-        Index of the frame being checked.
-    position : int
-        0-based row position.
-
-    Returns
-    -------
-    str
-    """
-    label = index[position]
-    text = f"row position {position} (0-based"
-    if not (isinstance(label, (int, np.integer)) and label == position):
-        text += f"; index label {label!r}"
-    return text + ")"
-
-
-def _format_value(value):
-    """Show a raw input value without NumPy's scalar wrapper in messages."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return repr(value)
+    finite = np.isfinite(out[:, : len(NUMERIC_COLUMNS)])
+    if finite.all():
+        return
+    position, i = (int(k[0]) for k in np.nonzero(~finite))
+    column = NUMERIC_COLUMNS[i]
+    raise ValueError(
+        f"{locate(type(estimator).__name__, column, position, index=index)}: "
+        f"the value {show_value(frame[column].iloc[position])} is so far from "
+        f"the mean seen in fit ({estimator.mean_[i]:.6g}), for the standard "
+        f"deviation seen there ({estimator.scale_[i]:.6g}), that its "
+        f"standardised value overflows float64. Check the value, or rescale "
+        f"the column's units (the same way) before fitting and transforming. "
+        f"In all, {int((~finite[:, i]).sum())} row(s) of that column overflow."
+    )
 
 
 def _encoder_ready(frame):
@@ -464,7 +481,7 @@ def _encoder_ready(frame):
     """
     # A float rank column would make the encoder compare against float
     # categories and name its outputs "rank_1.0"; casting keeps "rank_1".
-    rank = frame["rank"].where(frame["rank"].isin(_RANKS), _UNKNOWN_RANK_SENTINEL)
+    rank = frame["rank"].where(frame["rank"].isin(RANKS), _UNKNOWN_RANK_SENTINEL)
     return frame.assign(rank=rank.astype(np.int64))
 
 
@@ -483,58 +500,3 @@ def _convert_scaler_to_ddof1(scaler):
     constant = (scaler.scale_ == 1.0) & (scaler.var_ != 1.0)
     scaler.var_ = scaler.var_ * factor
     scaler.scale_ = np.where(constant, 1.0, scaler.scale_ * np.sqrt(factor))
-
-
-def _expected_failed_checks(estimator=None):
-    """Generic scikit-learn checks this transformer cannot pass, with reasons.
-
-    Meant for ``check_estimator(..., expected_failed_checks=...)`` and
-    ``parametrize_with_checks(..., expected_failed_checks=...)``.
-
-    Parameters
-    ----------
-    estimator : AdmissionsPreprocessor or None, default=None
-        Ignored; present so the function can be passed to
-        ``parametrize_with_checks`` directly.
-
-    Returns
-    -------
-    dict of str to str
-        Check name to the reason it does not apply.
-    """
-    # Every check listed here feeds random floats with a generic number of
-    # columns; such data is not an admissions table (3 columns, rank in
-    # 1..4), so fit rejects it before the property under test is reached.
-    # The same properties are tested on valid data in
-    # tests/test_preprocessing.py.
-    reason = (
-        "generic check data is not gre, gpa, rank with every rank in 1..4; "
-        "the property is tested on admissions data instead"
-    )
-    names = (
-        "check_dict_unchanged",
-        "check_dont_overwrite_parameters",
-        "check_dtype_object",
-        "check_estimators_dtypes",
-        "check_estimators_fit_returns_self",
-        "check_estimators_nan_inf",
-        "check_estimators_overwrite_params",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_fit2d_1sample",
-        "check_fit2d_predict1d",
-        "check_fit_check_is_fitted",
-        "check_fit_idempotent",
-        "check_fit_score_takes_y",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_n_features_in",
-        "check_n_features_in_after_fitting",
-        "check_pipeline_consistency",
-        "check_positive_only_tag_during_fit",
-        "check_readonly_memmap_input",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_transformer_preserve_dtypes",
-    )
-    return dict.fromkeys(names, reason)

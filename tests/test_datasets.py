@@ -215,15 +215,20 @@ _BAD_CELLS = [
 ]
 
 
-@pytest.mark.parametrize("column, cell, problem", _BAD_CELLS)
-def test_bad_cell_message_names_file_column_and_row(tmp_path, column, cell, problem):
+def _message_for_bad_cell(tmp_path, column, cell, position):
+    """Load the good file with one cell replaced; return the error message."""
     frame = pd.read_csv(_write(tmp_path, _GOOD_CSV, name="good.csv"), dtype=str)
-    frame.loc[2, column] = cell
+    frame.loc[position, column] = cell
     path = tmp_path / "bad_cell.csv"
     frame.to_csv(path, index=False)
     with pytest.raises(AdmissionsDataError) as info:
         load_admissions(path)
-    message = str(info.value)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("column, cell, problem", _BAD_CELLS)
+def test_bad_cell_message_names_file_column_and_row(tmp_path, column, cell, problem):
+    message = _message_for_bad_cell(tmp_path, column, cell, 2)
     assert "bad_cell.csv" in message
     assert f"column {column!r}" in message
     assert "data row 3 (1-based, header not counted)" in message
@@ -244,6 +249,56 @@ def test_first_offending_row_and_count_are_reported(tmp_path):
     assert "data row 2" in str(info.value)
     assert "'7'" in str(info.value)
     assert "In all, 2 row(s)" in str(info.value)
+
+
+# The fast path reads numbers with pandas' parser; these cells reach the
+# text check instead, and must get the same treatment as before.
+@pytest.mark.parametrize(
+    "column, cell, problem",
+    [
+        ("admit", "True", "'True', which is not a number"),
+        ("rank", "None", "'None', which is not a number"),
+        ("gre", "1e400", "'1e400', which is not finite in float64"),
+        ("gpa", "-inf", "'-inf', which is not finite in float64"),
+        ("gre", "0x10", "'0x10', which is not a number"),
+    ],
+)
+def test_cells_pandas_would_misread_are_reported(tmp_path, column, cell, problem):
+    message = _message_for_bad_cell(tmp_path, column, cell, 1)
+    assert f"column {column!r}, data row 2 (1-based, header not counted): the value is {problem}" in message
+
+
+def test_numbers_pandas_cannot_type_are_still_read(tmp_path):
+    # A huge integer makes pandas keep the column as text; the text check
+    # reads it as the float it is.
+    text = "admit,gre,gpa,rank\n0,99999999999999999999999,3.61,3\n1, 660 ,3.67,2.0\n"
+    frame = load_admissions(_write(tmp_path, text))
+    assert frame["gre"].tolist() == [1e23, 660.0]
+    assert frame["rank"].tolist() == [3, 2] and frame["rank"].dtype == np.int64
+
+
+def test_whole_column_checks_find_the_first_bad_row_of_a_long_file(tmp_path):
+    frame = make_admissions(30_000, random_state=1)
+    frame.loc[[21_000, 27_000], "rank"] = [7, 0]
+    frame.loc[25_000, "admit"] = 3
+    path = tmp_path / "long.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(AdmissionsDataError) as info:
+        load_admissions(path)
+    # admit comes before rank in the schema, so its bad row is reported.
+    message = str(info.value)
+    assert "column 'admit', data row 25001 (1-based, header not counted)" in message
+    assert "the value is '3'" in message and "In all, 1 row(s)" in message
+    frame.loc[25_000, "admit"] = 1
+    frame.to_csv(path, index=False)
+    with pytest.raises(AdmissionsDataError, match=r"column 'rank', data row 21001 .*In all, 2 row\(s\)"):
+        load_admissions(path)
+
+
+def test_repeated_header_column_is_refused(tmp_path):
+    text = "admit,gre,gpa,rank, gre\n0,380,3.61,3,400\n"
+    with pytest.raises(AdmissionsDataError, match=r"admissions\.csv', column 'gre': the column appears 2 times"):
+        load_admissions(_write(tmp_path, text))
 
 
 # --------------------------------------------------------------------------
@@ -520,6 +575,47 @@ def test_lessons_features_needs_admit():
 def test_lessons_features_rejects_non_frame():
     with pytest.raises(TypeError, match="DataFrame"):
         lessons_features(np.zeros((20, 4)))
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        (0.5, "the value is 0.5; it must be 0 (not admitted) or 1 (admitted)"),
+        (2, "the value is 2; it must be 0 (not admitted) or 1 (admitted)"),
+        (-1, "the value is -1; it must be 0"),
+        ("yes", "the value is 'yes', which is not a number; write 0 (not admitted) or 1"),
+        (np.nan, "the value is missing (nan)"),
+    ],
+)
+def test_lessons_features_checks_admit(value, problem):
+    frame = make_admissions(40, random_state=0).set_axis(np.arange(40) + 100)
+    frame["admit"] = frame["admit"].astype(object)
+    frame.loc[107, "admit"] = value
+    with pytest.raises(ValueError) as info:
+        lessons_features(frame)
+    message = str(info.value)
+    assert message.startswith("lessons_features, column 'admit', data row 8 (1-based; index label 107)")
+    assert problem in message, message
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8, np.int16, "Int64", "Float64", str])
+def test_lessons_features_accepts_admit_of_any_numeric_dtype(dtype):
+    frame = make_admissions(40, random_state=0)
+    reference = lessons_features(frame)
+    other = lessons_features(frame.astype({"admit": dtype}))
+    for expected, got in zip(reference, other):
+        if isinstance(expected, pd.Series):
+            assert_series_equal(got, expected)
+        else:
+            assert_frame_equal(got, expected)
+
+
+def test_lessons_features_refuses_boolean_or_repeated_admit():
+    frame = make_admissions(40, random_state=0)
+    with pytest.raises(ValueError, match="column 'admit': the column holds booleans"):
+        lessons_features(frame.assign(admit=frame["admit"] == 1))
+    with pytest.raises(ValueError, match="column 'admit': the column appears 2 times"):
+        lessons_features(pd.concat([frame, frame[["admit"]]], axis=1))
 
 
 def test_lessons_features_does_not_modify_input():
