@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -688,3 +689,33 @@ def test_ctrl_c_during_start_up_imports(tmp_path, module):
     assert done.stderr.splitlines() == ["sknn-basic: interrupted"]
     assert done.returncode == 130
     assert done.stdout == ""
+
+
+# ------------------------------------------------------ documentation
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_documents_every_exit_status():
+    from sknn_basic.cli import _errors
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Command line"):]
+    section = section[: section.index("\n## ", 3)]
+    documented = {int(n) for n in re.findall(r"^\| (\d+) \|", section, flags=re.M)}
+    statuses = {value for name, value in vars(_errors).items()
+                if name.isupper() and isinstance(value, int)}
+    assert documented == statuses
+
+
+def test_inside_one_step_page_shows_the_real_output(capsys):
+    page = (ROOT / "docs" / "user_guide" / "inside_one_step.rst").read_text()
+    blocks = re.findall(r"\.\. code-block:: console\n\n(.*?)\n\n(?=\S)", page, flags=re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        command, *shown = [line[3:] for line in block.splitlines()]
+        assert command.startswith("$ sknn-basic ")
+        status, out, _ = run(capsys, *command.split()[2:])
+        assert status == 0
+        assert out.splitlines() == shown
