@@ -8,37 +8,48 @@ Three estimators grow from the first lessons of a deep-learning course:
   and :class:`TwoLayerBackpropRegressor`, its sibling for real-valued targets.
 
 :mod:`sknn_basic.functional` holds the mathematics they share,
+:func:`explain_step` shows one training step from the inside,
 :class:`AdmissionsPreprocessor` the lessons' data preparation and
 :mod:`sknn_basic.datasets` the admissions data helpers.
+
+The public names are loaded on first use (PEP 562), so that importing the
+package, as the command line does before it can handle Ctrl-C, costs nothing
+until an estimator (and with it scikit-learn) is needed.
 """
 
-from . import functional
-from .backprop import TwoLayerBackpropClassifier, TwoLayerBackpropRegressor
-from .datasets import (
-    AdmissionsDataError,
-    lessons_features,
-    load_admissions,
-    load_default_admissions,
-    make_admissions,
-    split_like_the_lessons,
-)
-from .perceptron import PerceptronClassifier
-from .preprocessing import AdmissionsPreprocessor
-from .sigmoid_gd import SigmoidGDClassifier
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AdmissionsDataError",
-    "AdmissionsPreprocessor",
-    "PerceptronClassifier",
-    "SigmoidGDClassifier",
-    "TwoLayerBackpropClassifier",
-    "TwoLayerBackpropRegressor",
-    "functional",
-    "lessons_features",
-    "load_admissions",
-    "load_default_admissions",
-    "make_admissions",
-    "split_like_the_lessons",
-]
+#: Public name -> the submodule that defines it.
+_EXPORTS = {
+    "AdmissionsDataError": "datasets",
+    "AdmissionsPreprocessor": "preprocessing",
+    "PerceptronClassifier": "perceptron",
+    "SigmoidGDClassifier": "sigmoid_gd",
+    "StepExplanation": "explain",
+    "TwoLayerBackpropClassifier": "backprop",
+    "TwoLayerBackpropRegressor": "backprop",
+    "explain_step": "explain",
+    "lessons_features": "datasets",
+    "load_admissions": "datasets",
+    "load_default_admissions": "datasets",
+    "make_admissions": "datasets",
+    "split_like_the_lessons": "datasets",
+}
+
+__all__ = sorted([*_EXPORTS, "functional"])
+
+
+def __getattr__(name):
+    if name == "functional":
+        return importlib.import_module(".functional", __name__)
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

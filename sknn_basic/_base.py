@@ -29,7 +29,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._training import TrainingRecord, TrainingSettings, train
+from ._optimizers import RISE
+from ._training import OVERSHOOT, TrainingRecord, TrainingSettings, train
 
 __all__ = ["BaseTrained", "BaseTrainedClassifier", "BaseTrainedRegressor", "Count", "Number"]
 
@@ -94,7 +95,7 @@ def _encode_labels(y):
             else:
                 offsets = y.astype(np.int64) - low
             present = np.bincount(offsets, minlength=high - low + 1) > 0
-            labels = np.array([low + i for i in np.flatnonzero(present)], dtype=y.dtype)
+            labels = np.array([low + int(i) for i in np.flatnonzero(present)], dtype=y.dtype)
             lookup = np.cumsum(present) - 1
             return labels, lookup[offsets]
     return np.unique(y, return_inverse=True)
@@ -278,8 +279,10 @@ class BaseTrained(BaseEstimator):
         """``sample_weight`` checked and normalised (float64), or None."""
         if sample_weight is None:
             return None
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        return _normalised(check_weights(sample_weight, "sample_weight", "sample"))
+        # Our check first, for its message naming the parameter; then
+        # scikit-learn's, for the shape (and a scalar broadcast to every row).
+        weights = check_weights(sample_weight, "sample_weight", "sample")
+        return _normalised(_check_sample_weight(weights, X, dtype=np.float64))
 
     def _training_weights(self, X, strata, sample_weight, incremental):
         """The weights the model trains with, or None where all are equal."""
@@ -348,18 +351,37 @@ class BaseTrained(BaseEstimator):
         return X[train_idx], Y[train_idx], sw_train, validation
 
     def _after_training(self, model, stop_reason, incremental):
-        if stop_reason == "max_iter" and not incremental and self.tol is not None:
+        if incremental or stop_reason not in ("max_iter", "tol"):
+            return
+        curve = self.loss_curve_
+        if len(curve) > 1 and curve[-1] > RISE * curve[0]:
+            # Ending above the start is the mark of steps that overshoot, not
+            # of too few: advising more epochs or a larger step would mislead.
+            warnings.warn(
+                f"{type(self).__name__}'s training loss rose from {curve[0]:.4g} to "
+                f"{curve[-1]:.4g} over {len(curve)} epochs: the steps overshoot. Lower "
+                f"learning_rate (now {self.learning_rate_:.3g}; for example by a factor "
+                "of 10) or standardise the features.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+        elif stop_reason == "max_iter" and self.tol is not None:
             watched = "validation score" if self.early_stopping else "training loss"
-            curve = self.loss_curve_
-            if len(curve) > 1 and curve[-1] > min(curve):
-                # The loss ended above its best: steps too long, not too few.
-                advice = "lower learning_rate (the loss rose), or"
-            else:
-                advice = "increase max_iter, raise learning_rate, or"
+            overshot = any(b > OVERSHOOT * a for a, b in zip(curve, curve[1:])) or (
+                model.optimizer is not None
+                and model.optimizer.learning_rate < model.optimizer.initial_learning_rate
+            )
+            # A loss that jumped up on the way (or a step the schedule had to
+            # cut) says the step is too long: then more epochs or a larger
+            # step is the wrong advice.
+            advice = (
+                "The loss rose on the way: lower learning_rate (for example by a factor "
+                "of 10)" if overshot else "Increase max_iter, raise learning_rate"
+            )
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={self.max_iter} epochs before "
-                f"the {watched} stopped improving by tol={self.tol}. To train further, "
-                f"{advice} set tol=None to train for exactly max_iter epochs.",
+                f"the {watched} stopped improving by tol={self.tol}. {advice}, or set "
+                "tol=None to train for exactly max_iter epochs.",
                 ConvergenceWarning,
                 stacklevel=5,
             )
@@ -651,6 +673,7 @@ class BaseTrainedRegressor(RegressorMixin, BaseTrained):
                 f"{self.n_outputs_}. Call fit to start anew with these targets."
             )
         self.n_outputs_ = Y.shape[1]
+        self._target_scale = float(np.max(np.abs(Y), initial=0.0))
         return Y, None
 
     def _score_targets(self, Y):

@@ -77,9 +77,10 @@ class LayeredModel:
         Floating dtype of the data and the weights.
     """
 
-    #: Not a model of weights that scale with the inputs: far beyond this
-    #: magnitude (set per dtype) outputs overflow, so the run has diverged.
-    weight_limit = None
+    #: Beyond this magnitude of any weight the run counts as diverged: a
+    #: network on standardised features never needs it, and a few more
+    #: overshooting steps would overflow its outputs.
+    weight_limit = 1e10
 
     converged = False
 
@@ -96,6 +97,7 @@ class LayeredModel:
         batch_size,
         n_samples,
         dtype,
+        weight_limit=1e10,
     ):
         self.coefs = coefs
         self.intercepts = intercepts
@@ -104,7 +106,7 @@ class LayeredModel:
         self.hidden_activation = hidden_activation
         self.output_activation = output_activation
         self.alpha = alpha
-        self.weight_limit = float(np.finfo(dtype).max) ** 0.25
+        self.weight_limit = weight_limit
         self.batch_size = min(batch_size, n_samples)
         self.parameters = list(coefs) + (list(intercepts) if intercepts is not None else [])
         # A full batch is the same whatever the order: skip the shuffle so

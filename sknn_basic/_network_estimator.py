@@ -118,7 +118,12 @@ class NetworkMixin:
             batch_size=self._batch_rows(n_samples),
             n_samples=n_samples,
             dtype=dtype,
+            weight_limit=self._weight_limit(),
         )
+
+    def _weight_limit(self):
+        """The weight magnitude that counts as divergence (see ``LayeredModel``)."""
+        return 1e10
 
     def _hidden_activation_name(self):
         return self._hidden_activation
@@ -229,3 +234,7 @@ class BaseNetworkRegressor(NetworkMixin, BaseTrainedRegressor):
 
     def _loss(self):
         return "squared_error"
+
+    def _weight_limit(self):
+        # Output weights scale with the targets' units.
+        return 1e10 * max(1.0, self._target_scale)

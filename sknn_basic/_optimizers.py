@@ -41,10 +41,12 @@ class Optimizer:
     ----------
     learning_rate : float
         The step size in use (the estimators publish it as ``learning_rate_``).
+    initial_learning_rate : float
+        The step size the current fit started from.
     """
 
     def __init__(self, learning_rate, schedule="constant"):
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = self.initial_learning_rate = float(learning_rate)
         self.schedule = schedule
         self._restarted = False
 
@@ -54,7 +56,7 @@ class Optimizer:
         The velocities or moments are kept, so that a warm-started fit goes
         on from where the previous one stopped.
         """
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = self.initial_learning_rate = float(learning_rate)
         self.schedule = schedule
         self._restarted = False
 

@@ -70,10 +70,15 @@ class _PerceptronModel:
         return mistakes
 
     def weights(self):
-        """The weights to predict with: the current ones, or their average."""
+        """The weights to predict with: their average, or the current ones themselves.
+
+        The current weights are the model's own arrays (as the networks'
+        ``coefs_`` are), so that what a callback writes into ``coef_`` is
+        what trains on, and the divergence guard sees it.
+        """
         if self.average and self.visits > 0:
             return self.coef_sum / self.visits, self.intercept_sum / self.visits
-        return self.coef.copy(), self.intercept.copy()
+        return self.coef, self.intercept
 
     def mean_loss(self, X, Y, sample_weight):
         coef, intercept = self.weights()

@@ -1,17 +1,17 @@
-"""TwoLayerBackpropClassifier: the lessons' S6 run to 1e-8, XOR, and its extras."""
+"""The two-layer networks: the lessons' S6 run to 1e-8, XOR, the extras, and the regressor."""
+
+import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification, make_moons
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sknn_basic import TwoLayerBackpropClassifier
 from sknn_basic import functional as F
-
-S6_PARAMS = dict(n_hidden=2, loss="squared_error", learning_rate=0.005, max_iter=900,
-                 batch_size=None, momentum=0.0, fit_intercept=False, init_scale=6 ** -0.5,
-                 random_state=21, tol=None)
+from sknn_basic._lessons import S6_PARAMS
 
 
 def test_s6_weights_and_accuracy(reference, lesson_split):
@@ -112,3 +112,96 @@ def test_validation_loss_curve_beside_scores():
     assert len(net.validation_loss_curve_) == len(net.validation_scores_) == net.n_iter_
     assert all(np.isfinite(net.validation_loss_curve_))
     assert net.validation_loss_curve_[-1] < net.validation_loss_curve_[0]
+
+
+# ---------------------------------------------------------------- regressor
+
+
+@pytest.fixture(scope="module")
+def friedman():
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(n_samples=600, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_regressor_learns_and_keeps_the_targets_shape(friedman):
+    from sknn_basic import TwoLayerBackpropRegressor
+
+    X, y = friedman
+    reg = TwoLayerBackpropRegressor(random_state=0).fit(X, y)
+    assert reg.score(X, y) > 0.9
+    assert reg.predict(X).shape == (600,)
+    assert reg.n_outputs_ == 1 and reg.coefs_[1].shape == (64, 1)
+    two = np.column_stack([y, -2 * y])
+    multi = TwoLayerBackpropRegressor(random_state=0).fit(X, two)
+    assert multi.predict(X).shape == (600, 2) and multi.n_outputs_ == 2
+    assert multi.score(X, two) > 0.85
+
+
+def test_regressor_output_is_the_identity_of_the_last_layer(friedman):
+    from sknn_basic import TwoLayerBackpropRegressor
+    from sknn_basic import functional as F
+
+    X, y = friedman
+    reg = TwoLayerBackpropRegressor(activation="tanh", max_iter=5, tol=None, random_state=0)
+    reg.fit(X, y)
+    _, out = F.forward_pass(X, reg.coefs_, reg.intercepts_, hidden_activation="tanh",
+                            output_activation="identity")
+    assert_allclose(reg.predict(X), out[:, 0], rtol=1e-12)
+
+
+def test_regressor_sgd_step_is_the_squared_error_gradient(friedman):
+    from sknn_basic import TwoLayerBackpropRegressor
+    from sknn_basic import functional as F
+
+    X, y = friedman
+    reg = TwoLayerBackpropRegressor(
+        solver="sgd", momentum=0.0, learning_rate=0.01, batch_size=None, max_iter=1, tol=None,
+        alpha=0.0, fit_intercept=False, random_state=3,
+    ).fit(X, y)
+    draws = np.random.RandomState(3)
+    coefs = [draws.normal(0, 1 / np.sqrt(10), size=(10, 64)),
+             draws.normal(0, 1 / np.sqrt(64), size=(64, 1))]
+    acts = F.forward_pass(X, coefs, hidden_activation="relu", output_activation="identity")
+    # The identity's slope is one: the output error term is o - y itself.
+    grads, _ = F.backward_pass(X, y, acts, coefs, loss="squared_error",
+                               hidden_activation="relu", output_activation="identity")
+    for W, W0, g in zip(reg.coefs_, coefs, grads):
+        assert_allclose(W, W0 - 0.01 * g, rtol=1e-10, atol=1e-12)
+
+
+def test_regressor_options_shared_with_the_classifier(friedman):
+    from sknn_basic import TwoLayerBackpropRegressor
+
+    X, y = friedman
+    early = TwoLayerBackpropRegressor(early_stopping=True, random_state=0).fit(X, y)
+    assert len(early.validation_scores_) == early.n_iter_
+    assert early.best_validation_score_ == max(early.validation_scores_) > 0.8
+    stream = TwoLayerBackpropRegressor(random_state=0)
+    for chunk in np.array_split(np.arange(600), 6):
+        stream.partial_fit(X[chunk], y[chunk])
+    assert stream.n_iter_ == 6
+    with pytest.raises(ValueError, match="2 targets"):
+        stream.partial_fit(X, np.column_stack([y, y]))
+    low = TwoLayerBackpropRegressor(max_iter=5, tol=None, random_state=0).fit(X.astype(np.float32), y)
+    assert low.coefs_[0].dtype == np.float32 and low.predict(X.astype(np.float32)).dtype == np.float32
+
+
+def test_regressor_at_least_as_good_as_mlpregressor_on_diabetes():
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import KFold, cross_val_score
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+
+    from sknn_basic import TwoLayerBackpropRegressor
+
+    X, y = load_diabetes(return_X_y=True)
+    cv = KFold(5, shuffle=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = cross_val_score(make_pipeline(StandardScaler(), TwoLayerBackpropRegressor(
+            random_state=0)), X, y, cv=cv).mean()
+        theirs = cross_val_score(make_pipeline(StandardScaler(), MLPRegressor(random_state=0)),
+                                 X, y, cv=cv).mean()
+    assert ours >= theirs - 0.01

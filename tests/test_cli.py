@@ -667,18 +667,7 @@ sys.meta_path.insert(0, _Interrupt())
 @pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
 @pytest.mark.parametrize(
     "module",
-    [
-        "sknn_basic.cli.train",
-        pytest.param(
-            "sklearn.utils",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="sknn_basic/__init__.py imports the estimators (and scikit-learn) "
-                "eagerly, before the command line can install its Ctrl-C handler; it "
-                "needs lazy imports (PEP 562)",
-            ),
-        ),
-    ],
+    ["sknn_basic.cli.train", "sklearn.utils"],
 )
 def test_ctrl_c_during_start_up_imports(tmp_path, module):
     hook = tmp_path / "hook"

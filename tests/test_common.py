@@ -16,12 +16,14 @@ from sknn_basic import (
     PerceptronClassifier,
     SigmoidGDClassifier,
     TwoLayerBackpropClassifier,
+    TwoLayerBackpropRegressor,
 )
 
 ESTIMATORS = [
     PerceptronClassifier(),
     SigmoidGDClassifier(),
     TwoLayerBackpropClassifier(),
+    TwoLayerBackpropRegressor(),
     AdmissionsPreprocessor(),
 ]
 

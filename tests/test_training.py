@@ -305,7 +305,7 @@ def test_bad_data_messages(Est, blobs):
         Est().fit(X, np.zeros(len(y)))
     with pytest.raises(ValueError, match="NaN"):
         Est().fit(np.full_like(X, np.nan), y)
-    with pytest.raises(ValueError, match="(?i)sample weights"):
+    with pytest.raises(ValueError, match="sample_weight gives every sample a weight of zero"):
         Est().fit(X, y, sample_weight=np.zeros(len(y)))
     with pytest.raises(ValueError, match="balanced"):
         Est(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
@@ -351,3 +351,61 @@ def test_prediction_accepts_finite_input_whose_sum_overflows(Est, binary):
     assert predicted.shape == (4,)
     assert set(predicted) <= set(est.classes_)
 
+
+
+# ------------------------------------------------------------- divergence
+
+
+def test_exploding_relu_network_is_divergence_and_keeps_finite_outputs(binary):
+    X, y = binary
+    with pytest.warns(ConvergenceWarning, match="Training diverged .* weights grew beyond"):
+        net = TwoLayerBackpropClassifier(
+            activation="relu", learning_rate=1e4, learning_rate_schedule="constant",
+            random_state=0,
+        ).fit(X * 100, y)
+    assert max(np.abs(W).max() for W in net.coefs_) <= 1e10
+    for method in (net.decision_function, net.predict_proba):
+        assert np.all(np.isfinite(method(X * 100)))
+
+
+@pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])
+def test_a_rising_loss_advises_a_lower_learning_rate(Est, binary):
+    X, y = binary
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Est(learning_rate=1e6, random_state=0).fit(X, y)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert messages, "a run whose loss rose must warn"
+    assert all("raise learning_rate" not in m for m in messages)
+    assert any("lower learning_rate" in m.lower() for m in messages)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("poison", [np.nan, np.inf])
+def test_a_callback_writing_non_finite_weights_trips_the_guard(Est, poison, binary):
+    X, y = binary
+
+    def spoil(est, info):
+        if info["epoch"] == 2:
+            (est.coefs_[0] if hasattr(est, "coefs_") else est.coef_)[...] = poison
+
+    with pytest.warns(ConvergenceWarning, match="callback left infinite or NaN weights"):
+        est = Est(callback=spoil, max_iter=10, tol=None, random_state=0).fit(X, y)
+    assert est.n_iter_ == 3
+    assert np.all(np.isfinite(_weights(est)))
+    assert np.all(np.isfinite(est.decision_function(X)))
+
+
+def test_after_divergence_the_kept_state_gives_finite_outputs():
+    # A step so large that the second epoch overflows: what is kept must
+    # still predict finite probabilities on the training data.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4)) * 1e3
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.warns(ConvergenceWarning, match="Training diverged"):
+        net = TwoLayerBackpropClassifier(
+            activation="relu", learning_rate=1e30, learning_rate_schedule="constant",
+            momentum=0.0, batch_size=None, random_state=0,
+        ).fit(X, y)
+    assert np.all(np.isfinite(net.predict_proba(X)))
+    assert np.all(np.isfinite(net.decision_function(X)))

@@ -1,0 +1,116 @@
+"""The optimizers: each step rule against a plain NumPy transcription of its formula."""
+
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sknn_basic import SigmoidGDClassifier, TwoLayerBackpropClassifier
+from sknn_basic._optimizers import OPTIMIZERS, AdamOptimizer, SGDOptimizer
+
+
+def _problem(seed=0):
+    """A few arrays and a gradient function of a smooth, non-quadratic loss."""
+    rng = np.random.RandomState(seed)
+    params = [rng.normal(size=(4, 3)), rng.normal(size=3)]
+    targets = [rng.normal(size=(4, 3)), rng.normal(size=3)]
+
+    def gradient(arrays):
+        return [np.sinh(a - t) for a, t in zip(arrays, targets)]
+
+    return params, gradient
+
+
+def test_adam_matches_the_papers_update_over_50_steps():
+    params, gradient = _problem()
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    # Kingma and Ba (2015), Algorithm 1, written out literally.
+    ref = [p.copy() for p in params]
+    m = [np.zeros_like(p) for p in ref]
+    v = [np.zeros_like(p) for p in ref]
+    opt = AdamOptimizer(params, lr, beta_1=b1, beta_2=b2, epsilon=eps)
+    for t in range(1, 51):
+        g = gradient(ref)
+        for i in range(len(ref)):
+            m[i] = b1 * m[i] + (1 - b1) * g[i]
+            v[i] = b2 * v[i] + (1 - b2) * g[i] ** 2
+            m_hat = m[i] / (1 - b1**t)
+            v_hat = v[i] / (1 - b2**t)
+            ref[i] = ref[i] - lr * m_hat / (np.sqrt(v_hat) + eps)
+        opt.step(params, gradient(params))
+        for p, r in zip(params, ref):
+            assert_allclose(p, r, rtol=1e-12, atol=1e-12)
+    assert opt.t == 50
+
+
+def test_sgd_is_the_lessons_rule_and_momentum_and_nesterov_follow_their_formulas():
+    for momentum, nesterov in [(0.0, False), (0.9, False), (0.9, True)]:
+        params, gradient = _problem(1)
+        ref = [p.copy() for p in params]
+        velocity = [np.zeros_like(p) for p in ref]
+        opt = SGDOptimizer(params, 0.05, momentum=momentum, nesterov=nesterov)
+        for _ in range(30):
+            g = gradient(ref)
+            for i in range(len(ref)):
+                velocity[i] = momentum * velocity[i] - 0.05 * g[i]
+                if nesterov:
+                    ref[i] = ref[i] + momentum * velocity[i] - 0.05 * g[i]
+                else:
+                    ref[i] = ref[i] + velocity[i]
+            opt.step(params, gradient(params))
+        for p, r in zip(params, ref):
+            assert_allclose(p, r, rtol=1e-12, atol=1e-12)
+
+
+def test_adaptive_schedule_forgets_momentum_first_then_halves():
+    params, _ = _problem()
+    opt = SGDOptimizer(params, 1.0, momentum=0.9, schedule="adaptive")
+    opt.velocities[0][...] = 1.0
+    assert opt.end_epoch(2.0, 1.0) is True  # a rise: forget the momentum
+    assert opt.learning_rate == 1.0 and not opt.velocities[0].any()
+    assert opt.end_epoch(3.0, 2.0) is True  # a second rise in a row: halve
+    assert opt.learning_rate == 0.5
+    assert opt.end_epoch(1.005, 1.0) is False  # within 1 %: noise
+    plain = SGDOptimizer(params, 1.0, schedule="adaptive")
+    plain.end_epoch(2.0, 1.0)
+    assert plain.learning_rate == 0.5  # nothing to forget: halve at once
+    constant = AdamOptimizer(params, 1.0, schedule="constant")
+    assert constant.end_epoch(2.0, 1.0) is False and constant.learning_rate == 1.0
+
+
+def test_every_solver_name_is_accepted_by_the_network_estimators():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for solver in OPTIMIZERS:
+        for Est in (SigmoidGDClassifier, TwoLayerBackpropClassifier):
+            est = Est(solver=solver, max_iter=5, tol=None, random_state=0).fit(X, y)
+            assert isinstance(est._optimizer, OPTIMIZERS[solver])
+    with pytest.raises(ValueError, match="solver"):
+        SigmoidGDClassifier(solver="lbfgs").fit(X, y)
+
+
+@pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])
+def test_adam_estimator_epoch_is_the_optimizers_step(Est):
+    # A full-batch fit of one epoch moves the weights by exactly one Adam
+    # step of the gradient the public backward pass gives.
+    from sknn_basic import functional as F
+
+    rng = np.random.RandomState(2)
+    X = rng.normal(size=(25, 3))
+    y = (X[:, 1] > 0).astype(int)
+    est = Est(solver="adam", learning_rate=0.1, batch_size=None, max_iter=1, tol=None,
+              fit_intercept=False, loss="squared_error", random_state=5)
+    est.fit(X, y)
+    draws = np.random.RandomState(5)
+    if Est is SigmoidGDClassifier:
+        coefs = [draws.normal(0, 1 / math.sqrt(3), size=(3, 1))]
+    else:
+        coefs = [draws.normal(0, 1 / math.sqrt(3), size=(3, 64)),
+                 draws.normal(0, 1 / math.sqrt(64), size=(64, 1))]
+    grads, _ = F.backward_pass(X, y, F.forward_pass(X, coefs), coefs, loss="squared_error")
+    # The first Adam step is lr * g / (|g| + eps) per element.
+    expected = [W - 0.1 * g / (np.abs(g) + 1e-8) for W, g in zip(coefs, grads)]
+    fitted = [est.coef_.T] if Est is SigmoidGDClassifier else est.coefs_
+    for W, E in zip(fitted, expected):
+        assert_allclose(W, E, rtol=1e-9, atol=1e-12)
