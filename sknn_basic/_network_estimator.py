@@ -102,11 +102,17 @@ class NetworkMixin:
                 **settings,
             )
         else:
-            # Velocities and moments carry over a warm start and partial_fit.
+            # Velocities and moments carry over a warm-started fit.
             optimizer.configure(**settings)
             if restart:
                 optimizer.start(self._initial_learning_rate(n_samples),
                                 self.learning_rate_schedule)
+            else:
+                # A partial_fit call starts its momentum afresh: a velocity
+                # built from earlier chunks' gradients overshoots on the next
+                # chunk, and a stream of small chunks (one update each) then
+                # unlearns.  Adam's moments are normalised and carry over.
+                optimizer.forget()
         return LayeredModel(
             coefs,
             intercepts,

@@ -73,7 +73,9 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         Step size of gradient descent (> 0).
     momentum : float, default=0.9
         Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent
-        (``solver="sgd"`` only).
+        (``solver="sgd"`` only).  The velocity carries over a warm-started
+        ``fit``; each ``partial_fit`` call starts it afresh, since a velocity
+        built on earlier chunks overshoots on the next one.
     nesterovs_momentum : bool, default=False
         Whether the momentum is Nesterov's (a step along the new velocity).
     learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
@@ -284,7 +286,8 @@ class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
         Step size (> 0).  Adam's steps are about this long whatever the
         gradient's scale; 0.01 suits standardised features.
     momentum : float, default=0.9
-        Momentum of the updates with ``solver="sgd"``, in ``[0, 1)``.
+        Momentum of the updates with ``solver="sgd"``, in ``[0, 1)``; each
+        ``partial_fit`` call starts the velocity afresh.
     nesterovs_momentum : bool, default=False
         Whether the momentum is Nesterov's.
     learning_rate_schedule : {"constant", "adaptive"}, default="constant"

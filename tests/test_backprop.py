@@ -205,3 +205,30 @@ def test_regressor_at_least_as_good_as_mlpregressor_on_diabetes():
         theirs = cross_val_score(make_pipeline(StandardScaler(), MLPRegressor(random_state=0)),
                                  X, y, cv=cv).mean()
     assert ours >= theirs - 0.01
+
+
+def test_a_stream_of_partial_fit_calls_does_not_unlearn(admissions_path):
+    # Issue 10: learning_curve(exploit_incremental_learning=True) feeds the
+    # training rows in chunks of 32, 64, 96 and 128 to partial_fit.  Momentum
+    # carried from chunk to chunk made the last update overshoot (0.555,
+    # below the majority class); each call now starts its velocity afresh.
+    from sklearn.model_selection import StratifiedKFold, learning_curve
+    from sklearn.neural_network import MLPClassifier
+
+    from sknn_basic import AdmissionsPreprocessor, load_admissions
+
+    frame = load_admissions(admissions_path)
+    X = AdmissionsPreprocessor().fit_transform(frame[["gre", "gpa", "rank"]])
+    y = frame["admit"].to_numpy()
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    scores = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for est in (MLPClassifier(random_state=0), TwoLayerBackpropClassifier(random_state=0)):
+            _, _, test = learning_curve(est, X, y, train_sizes=[32, 96, 192, 320], cv=cv,
+                                        exploit_incremental_learning=True)
+            scores[type(est).__name__] = test.mean(axis=1)
+    ours, theirs = scores["TwoLayerBackpropClassifier"], scores["MLPClassifier"]
+    assert np.all(ours >= theirs)
+    majority = max(np.mean(y), 1 - np.mean(y))
+    assert ours[-1] >= majority - 0.02

@@ -125,11 +125,19 @@ def test_partial_fit_requires_classes_then_trains_one_epoch(Est, blobs):
         est.partial_fit(X[:5, :2], y[:5])
 
 
-@pytest.mark.parametrize("Est", ESTIMATORS)
-def test_partial_fit_epochs_equal_fit_epochs(Est, blobs):
+@pytest.mark.parametrize(
+    "Est, extra",
+    [(PerceptronClassifier, {}), (SigmoidGDClassifier, {}), (SigmoidGDClassifier, {"solver": "adam"}),
+     (TwoLayerBackpropClassifier, {"momentum": 0.0}),
+     (TwoLayerBackpropClassifier, {"solver": "adam"})],
+)
+def test_partial_fit_epochs_equal_fit_epochs(Est, extra, blobs):
+    # Momentum is the one difference: each partial_fit call starts its
+    # velocity afresh (see test_backprop's streaming test); Adam's moments
+    # and everything else carry over.
     X, y = blobs
-    fitted = Est(random_state=0, max_iter=3, tol=None, shuffle=False).fit(X, y)
-    stepped = Est(random_state=0, shuffle=False)
+    fitted = Est(random_state=0, max_iter=3, tol=None, shuffle=False, **extra).fit(X, y)
+    stepped = Est(random_state=0, shuffle=False, **extra)
     for _ in range(3):
         stepped.partial_fit(X, y, classes=np.unique(y))
     assert_allclose(_weights(stepped), _weights(fitted), rtol=1e-12)
