@@ -14,7 +14,7 @@ A Dask collection is recognised before any validation could pull it into
 memory and handed to :mod:`sknn_basic._dask`, which is imported only then.
 """
 
-import math
+import os
 import warnings
 from numbers import Integral, Real
 
@@ -35,6 +35,30 @@ from ._training import OVERSHOOT, TrainingRecord, TrainingSettings, train
 __all__ = ["BaseTrained", "BaseTrainedClassifier", "BaseTrainedRegressor", "Count", "Number"]
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+#: Where the built documentation is published; the environment variable
+#: ``SKNN_BASIC_DOCS_URL`` points the estimators' links elsewhere (for
+#: example ``file:///path/to/docs/_build/html/`` for a local build).
+DOCS_URL = "https://sknn-basic.readthedocs.io/en/latest/"
+
+
+class _DocumentationLink:
+    """Links each estimator's HTML representation (notebooks) to its API page.
+
+    scikit-learn's own estimators link their diagram to their page; this
+    gives ours the same, pointing at ``gen_modules/sknn_basic.<Name>.html``
+    of the documentation built from ``docs/``.
+    """
+
+    _doc_link_module = "sknn_basic"
+
+    @property
+    def _doc_link_template(self):
+        base = os.environ.get("SKNN_BASIC_DOCS_URL", DOCS_URL)
+        return base.rstrip("/") + "/gen_modules/sknn_basic.{estimator_name}.html"
+
+    def _doc_link_url_param_generator(self):
+        return {"estimator_name": type(self).__name__}
 
 
 class Count(Interval):
@@ -162,7 +186,7 @@ def _in_training_dtype(weights, dtype):
     return weights.astype(dtype, copy=False)
 
 
-class BaseTrained(BaseEstimator):
+class BaseTrained(_DocumentationLink, BaseEstimator):
     """Base of the package's estimators: one fit path over the shared loop.
 
     Subclasses define ``__init__`` with their parameters and implement

@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._base import _DocumentationLink
 from ._lessons import (
     INPUT_COLUMNS,
     LESSON_FEATURES,
@@ -43,7 +44,7 @@ __all__ = ["AdmissionsPreprocessor"]
 _UNKNOWN_RANK_SENTINEL = 0
 
 
-class AdmissionsPreprocessor(TransformerMixin, BaseEstimator):
+class AdmissionsPreprocessor(_DocumentationLink, TransformerMixin, BaseEstimator):
     """Standardise ``gre`` and ``gpa`` and one-hot encode ``rank``.
 
     This is the data preparation of the lessons: the output has the six

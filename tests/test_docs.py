@@ -302,6 +302,25 @@ def test_key_page_exists(built_docs, page):
     assert (html / page).is_file()
 
 
+def test_estimators_html_representation_links_their_api_page(built_docs, monkeypatch):
+    # As scikit-learn's estimators do in notebooks: the diagram links the
+    # class to its page, here pointed at this very build.
+    result, html, _, _ = built_docs
+    monkeypatch.setenv("SKNN_BASIC_DOCS_URL", html.as_uri())
+    from sklearn.base import BaseEstimator
+
+    estimators = [getattr(sknn_basic, n) for n in sknn_basic.__all__ if n != "functional"]
+    estimators = [E for E in estimators if isinstance(E, type) and issubclass(E, BaseEstimator)]
+    assert len(estimators) >= 5
+    for Est in estimators:
+        link = Est()._get_doc_link()
+        assert link.startswith(html.as_uri())
+        assert f'href="{link}"' in Est()._repr_html_()
+        page = html / link[len(html.as_uri()):].lstrip("/")
+        assert page.is_file(), f"{Est.__name__} links to a page the build does not have: {page}"
+        assert Est.__name__ in page.read_text(encoding="utf-8")
+
+
 def test_every_public_name_has_an_api_page(built_docs):
     result, html, _, _ = built_docs
     names = [f"sknn_basic.{n}" for n in sknn_basic.__all__ if n != "functional"]
