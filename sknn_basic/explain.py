@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -213,26 +214,16 @@ def _fitted_layers(kind, estimator):
 
 
 def _fresh_layers(kind, estimator, n_features, n_outputs):
-    """The weights ``fit`` starts from, drawn as the estimators document it.
+    """The weights ``fit`` starts from, drawn by the estimator's own initialisation.
 
-    The perceptron starts from zero; the sigmoid networks draw each layer
-    from ``normal(0, init_scale or 1/sqrt(fan_in), (fan_in, fan_out))``, the
-    input-to-hidden layer first, from ``check_random_state(random_state)``;
-    biases start at zero.  A test checks this against ``fit``.
+    A copy of the estimator runs the very ``_initialize`` that ``fit`` runs
+    first (the perceptron's zeros, the networks' draws from
+    ``check_random_state(random_state)`` in the documented order), so the
+    explanation starts exactly where training does.
     """
-    if kind == "perceptron":
-        coefs = [np.zeros((n_features, n_outputs))]
-    else:
-        rng = check_random_state(estimator.random_state)
-        sizes = [n_features, n_outputs] if kind == "sigmoid" else [
-            n_features, estimator.n_hidden, n_outputs
-        ]
-        coefs = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            scale = 1.0 / np.sqrt(fan_in) if estimator.init_scale is None else estimator.init_scale
-            coefs.append(rng.normal(0.0, scale, size=(fan_in, fan_out)))
-    intercepts = [np.zeros(W.shape[1]) for W in coefs] if estimator.fit_intercept else None
-    return coefs, intercepts
+    fresh = clone(estimator)
+    fresh._initialize(n_features, n_outputs, check_random_state(fresh.random_state), np.float64)
+    return _fitted_layers(kind, fresh)
 
 
 def _given_layers(kind, weights, intercepts):
