@@ -132,8 +132,9 @@ def describe():
         ("numpy", _version("numpy")),
         ("scipy", _version("scipy")),
         ("scikit-learn", _version("sklearn")),
-        ("numba", _version("numba")
-         + ("" if _perceptron_kernels.numba_available() else " (kernel NOT in use)")),
+        ("perceptron kernel", "compiled (Cython, built at install)"
+         if _perceptron_kernels.compiled_available()
+         else "NumPy (the compiled kernel was NOT built or is disabled)"),
         ("pandas", _version("pandas")),
         ("matplotlib", _version("matplotlib")),
         ("threadpoolctl", _version("threadpoolctl")),

@@ -12,7 +12,8 @@ from .suite import MODES, Suite
 __all__ = ["main"]
 
 DEFAULT_OUT = Path(__file__).resolve().parent
-SECTION_NAMES = ("fit", "cv", "predict", "memory", "lessons", "scaling")
+SECTION_NAMES = ("fit", "cv", "predict", "fixed", "float32", "torch", "memory", "lessons",
+                 "scaling", "fresh")
 
 
 def _parser():
@@ -43,6 +44,11 @@ def _parser():
                         help="BLAS/OpenMP threads for both contenders (default: 2)")
     parser.add_argument("--no-rerun", action="store_true",
                         help="do not measure disturbed rows again")
+    parser.add_argument("--python", default=None,
+                        help="interpreter of an environment holding only the default "
+                        "install, for the fresh-process rows (default: the full mode "
+                        "builds one with python -m venv and pip install; the quick and "
+                        "smoke modes use the current interpreter)")
     return parser
 
 
@@ -77,11 +83,15 @@ def main(argv=None):
     revision = _git_revision()
     with threadpool_limits(limits=args.threads):
         machine = describe()
-        suite = Suite(mode, sections=sections, threads=args.threads).build()
-        with warnings.catch_warnings():
-            # Convergence warnings of the fits are recorded per row, not printed.
-            warnings.simplefilter("ignore")
-            suite.run()
+        suite = Suite(mode, sections=sections, threads=args.threads,
+                      python=args.python).build()
+        try:
+            with warnings.catch_warnings():
+                # Convergence warnings of the fits are recorded per row, not printed.
+                warnings.simplefilter("ignore")
+                suite.run()
+        finally:
+            suite.environment.close()
     elapsed = time.perf_counter() - started
     if _git_revision() != revision:
         suite.log.append(

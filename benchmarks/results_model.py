@@ -11,9 +11,12 @@ class Row:
 
     ``sknn`` and ``other`` are in ``unit`` (seconds or bytes); lower is
     better for both, so the ratio ``sknn / other`` must be at most
-    ``target``.  Where ``accuracy_tolerance`` is set, sknn-basic's accuracy
-    must also be at least the other's minus that many points (being more
-    accurate is never a miss).
+    ``target``; with ``compare="difference"`` it is ``sknn - other`` that
+    must be at most ``target`` (in ``unit``).  A row without a target
+    (``target=None``) is information: it is reported but neither passes nor
+    misses.  Where ``accuracy_tolerance`` is set, sknn-basic's accuracy must
+    also be at least the other's minus that many points (being more accurate
+    is never a miss).
     """
 
     key: str
@@ -36,14 +39,24 @@ class Row:
     foreign: float = None  # share of the machine used by other processes meanwhile
     attempts: int = 1
     other_name: str = "scikit-learn"
+    compare: str = "ratio"  # or "difference"
 
     @property
     def ratio(self):
         return self.sknn / self.other if self.other else float("inf")
 
     @property
+    def value(self):
+        """What the target bounds: the ratio, or the difference ``sknn - other``."""
+        return self.sknn - self.other if self.compare == "difference" else self.ratio
+
+    @property
+    def informational(self):
+        return self.target is None
+
+    @property
     def time_ok(self):
-        return self.ratio <= self.target
+        return self.informational or self.value <= self.target
 
     @property
     def accuracy_ok(self):
@@ -58,6 +71,8 @@ class Row:
 
     @property
     def status(self):
+        if self.informational:
+            return "info"
         if self.passed:
             return "pass"
         what = []

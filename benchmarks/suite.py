@@ -19,7 +19,16 @@ from . import lessons_loops as loops
 from .machine import CpuMonitor
 from .results_model import Row, ScalingPoint
 from .timing import alternate, median, timed, traced_peak
-from .workloads import Spec, admissions, classification, lesson_arrays, scaling_data
+from .fresh import Environment
+from .workloads import (
+    ADMISSIONS_PATH,
+    SMALL_DATASETS,
+    Spec,
+    admissions,
+    classification,
+    lesson_arrays,
+    scaling_data,
+)
 
 __all__ = ["MODES", "Mode", "Suite"]
 
@@ -55,6 +64,11 @@ class Mode:
     w2: bool
     defaults_on: tuple  # workloads of the MLP-at-defaults rows
     predict_seconds: float  # minimum duration of one timed batch of predict calls
+    fresh_build: bool = True  # build a fresh venv for the fresh-process rows
+    fresh_repeats: int = 5  # fresh processes per contender
+    fresh_datasets: tuple = SMALL_DATASETS
+    fresh_folds: int = 5
+    fixed_repeats: int = 45  # one-epoch fits timed on S7, per contender
     disturbed_threshold: float = 0.15
     reruns: int = 1
     rerun_budget: float = 600.0  # seconds of reruns at most
@@ -73,14 +87,17 @@ MODES = {
         scaling_sizes=(10_000, 30_000, 100_000),
         scaling_sizes_mlp=(10_000, 30_000, 100_000),
         cv_folds=10, loop_epochs={"S3": 100, "S6": 90}, rss=False, w2=True,
-        defaults_on=("W1",), predict_seconds=0.05, reruns=0,
+        defaults_on=("W1",), predict_seconds=0.05, reruns=0, fresh_build=False,
+        fresh_repeats=3, fixed_repeats=21,
     ),
     # For the test suite: tiny sizes, checks that everything runs and writes.
     "smoke": Mode(
         name="smoke", n_samples=3_000, repeats=2,
         scaling_sizes=(1_000, 2_000, 4_000), scaling_sizes_mlp=(1_000, 2_000, 4_000),
         cv_folds=3, loop_epochs={"S3": 3, "S6": 3}, rss=False, w2=False,
-        defaults_on=("W1",), predict_seconds=0.0, reruns=0,
+        defaults_on=("W1",), predict_seconds=0.0, reruns=0, fresh_build=False,
+        fresh_repeats=1, fresh_datasets=("iris", "two_moons"), fresh_folds=2,
+        fixed_repeats=3,
     ),
 }
 
@@ -114,7 +131,7 @@ def _fmt_seconds(value):
 class Suite:
     """Runs the rows of one mode and collects what they measured."""
 
-    def __init__(self, mode, sections=None, threads=2):
+    def __init__(self, mode, sections=None, threads=2, python=None):
         self.mode = mode
         self.threads = threads
         self.sections = sections
@@ -123,6 +140,8 @@ class Suite:
         self.lessons = []  # dicts: weight agreement of the lessons' loops
         self.first_call = {}
         self.log = []
+        self.section_notes = {}  # section -> texts shown under its title
+        self.environment = Environment(python, build=mode.fresh_build)
         self._tasks = []
         self._data = {}
         self.data_text = {}
@@ -206,10 +225,8 @@ class Suite:
         foreign = "" if monitor.foreign is None else f", others used {monitor.foreign:.0%}"
         for item in items:
             if isinstance(item, Row):
-                _progress(
-                    f"  {item.key}: {item.ratio:.3g} (target <= {item.target_text}) "
-                    f"{item.status}"
-                )
+                target = "" if item.informational else f" (target <= {item.target_text})"
+                _progress(f"  {item.key}: {item.value:.3g}{target} {item.status}")
             elif isinstance(item, ScalingPoint):
                 _progress(
                     f"  {item.pair} n={item.n_samples:_}: sknn {_fmt_seconds(item.sknn)}, "
@@ -219,7 +236,7 @@ class Suite:
         return items, spent
 
     def _first_calls(self):
-        """Time the very first perceptron fit of the process: numba loads or compiles its kernel."""
+        """Time the very first perceptron fit of this process (see the fresh rows for a new one)."""
         from sknn_basic import PerceptronClassifier, _perceptron_kernels
 
         X = np.random.RandomState(0).normal(size=(50, 4))
@@ -229,7 +246,7 @@ class Suite:
             first, _ = timed(lambda: PerceptronClassifier(max_iter=2).fit(X, y))
             second, _ = timed(lambda: PerceptronClassifier(max_iter=2).fit(X, y))
         self.first_call = {
-            "numba": _perceptron_kernels.numba_available(),
+            "compiled": _perceptron_kernels.compiled_available(),
             "first": first,
             "second": second,
         }
@@ -242,6 +259,18 @@ class Suite:
             warnings.simplefilter("ignore")
             for spec in specs:
                 spec.build().fit(X[:rows], y[:rows])
+
+    def _time_fits(self, sknn, other, X, y, repeats):
+        """Warm both up, then time their fits on (X, y) alternately (see ``alternate``)."""
+        self._warm_up((sknn, other), X, y)
+
+        def contender(spec):
+            def make(repeat):
+                estimator = spec.build()
+                return lambda: estimator.fit(X, y)
+            return make
+
+        return alternate([("sknn", contender(sknn)), ("other", contender(other))], repeats)
 
     def fit_row(self, *, key, section, workload, pair, setting, sknn, other, target,
                 target_text, per_epoch=False, expect_epochs=None, accuracy_tolerance=None,
@@ -648,7 +677,7 @@ class Suite:
             key=key, section="lessons", pair="sknn-basic / the lessons' per-record loop",
             workload="S7", setting=setting, metric=f"fit time ({full_epochs} epochs)",
             unit="s", sknn=median(times["sknn"]), other=median(times["other"]),
-            target=1 / 500, target_text="1/500 = 0.002", notes=notes, times=times,
+            target=None, target_text="–", notes=notes, times=times,
             other_name="lessons' loop",
         )
 
@@ -749,16 +778,7 @@ class Suite:
                 self._data.pop("scaling", None)
                 self._data["scaling"] = (n, *scaling_data(n))
             _, X, y = self._data["scaling"]
-            self._warm_up((sknn, other), X, y)
-
-            def contender(spec):
-                def make(repeat):
-                    estimator = spec.build()
-                    return lambda: estimator.fit(X, y)
-                return make
-
-            times, _, _ = alternate([("sknn", contender(sknn)), ("other", contender(other))],
-                                    self.mode.repeats)
+            times, _, _ = self._time_fits(sknn, other, X, y, self.mode.repeats)
             return [ScalingPoint(pair=pair, n_samples=n, sknn=median(times["sknn"]),
                                  other=median(times["other"]), times=times)]
 
@@ -767,16 +787,276 @@ class Suite:
     def scaling_specs(self):
         return {pair: (sknn, other) for _, pair, sknn, other in self.SCALING_PAIRS}
 
+    # ------------------------------------------------- fresh processes
+
+    def add_fresh_rows(self):
+        self.add("fresh", "fresh-first-fit", self._fresh_first_fit)
+        self.add("fresh", "fresh-W1-perceptron", self._fresh_w1_perceptron)
+        for name, pair, sknn, other in FRESH_CV_PAIRS:
+            self.add("fresh", f"fresh-cv-{name}", self._fresh_cv_task(name, pair, sknn, other))
+
+    def _fresh_note(self):
+        notes = self.section_notes.setdefault("fresh", [])
+        text = f"Environment: {self.environment.describe()}."
+        if text not in notes:
+            notes[:] = [n for n in notes if not n.startswith("Environment:")] + [text]
+
+    def _fresh_first_fit(self):
+        job = {"job": "first-fit"}
+        env = self.environment
+        env.run(job, self.threads)  # the package has run once (caches written)
+        runs = [env.run(job, self.threads) for _ in range(self.mode.fresh_repeats)]
+        self._fresh_note()
+        first = median([r["first"] for r in runs])
+        second = median([r["second"] for r in runs])
+        kernel = "compiled" if all(r["compiled"] for r in runs) else "NumPy"
+        return [Row(
+            key="fresh-first-fit", section="fresh",
+            pair="first / second PerceptronClassifier fit of a new process",
+            workload="tiny", setting="PerceptronClassifier(max_iter=2) on 50 x 4, after one "
+                                     "earlier run of the installed package",
+            metric="fit time", unit="s", sknn=first, other=second, target=0.3,
+            target_text="+0.3 s", compare="difference",
+            notes=[f"median of {len(runs)} new processes; the {kernel} kernel was in use; "
+                   f"importing sknn_basic took {_fmt_seconds(median([r['import'] for r in runs]))} "
+                   "(with numpy, scipy, pandas and scikit-learn)"],
+            times={"sknn": [r["first"] for r in runs], "other": [r["second"] for r in runs]},
+            other_name="second fit",
+        )]
+
+    def _fresh_w1_perceptron(self):
+        sknn = Spec(PERCEPTRON, dict(max_iter=EPOCHS, tol=None, shuffle=True))
+        other = Spec(SK_PERCEPTRON, dict(max_iter=EPOCHS, tol=None, shuffle=True))
+        answer = self.environment.run(
+            {"job": "fit", "sknn": sknn.to_json(), "other": other.to_json(),
+             "n_samples": self.mode.n_samples, "repeats": self.mode.repeats}, self.threads)
+        self._fresh_note()
+        accuracy = {side: answer["accuracy"][side] for side in ("sknn", "other")}
+        return [Row(
+            key="fresh-W1-perceptron", section="fresh", pair="PerceptronClassifier / Perceptron",
+            workload="W1", setting=f"{EPOCHS} epochs, tol=None, shuffled, same random_state, "
+                                   "in a child process of the fresh environment",
+            metric="fit time", unit="s", sknn=median(answer["times"]["sknn"]),
+            other=median(answer["times"]["other"]), target=1.0, target_text="1.0",
+            accuracy=tuple(float(np.mean(accuracy[side])) for side in ("sknn", "other")),
+            accuracy_tolerance=1.0,
+            accuracy_text=f"mean over random_state 0..{self.mode.repeats - 1}",
+            notes=["one warm-up fit of each on 5_000 rows first, as in the W1 rows"],
+            times=answer["times"],
+        )]
+
+    def _fresh_cv_task(self, name, pair, sknn, other):
+        def task():
+            datasets = [d for d in self.mode.fresh_datasets
+                        if d != "admissions" or ADMISSIONS_PATH.exists()]
+            notes = []
+            if len(datasets) < len(self.mode.fresh_datasets):
+                notes.append(f"the admissions file was not found at {ADMISSIONS_PATH}: "
+                             "skipped")
+            folds = self.mode.fresh_folds
+            answers = {"sknn": [], "other": []}
+            for _ in range(self.mode.fresh_repeats):
+                for side, spec in (("sknn", sknn), ("other", other)):
+                    answers[side].append(self.environment.run(
+                        {"job": "cv", "spec": spec.to_json(), "datasets": datasets,
+                         "folds": folds}, self.threads))
+            self._fresh_note()
+            times = {side: [a["fit_time"] for a in answers[side]] for side in answers}
+            last = {side: answers[side][-1]["accuracy"] for side in answers}
+            accuracy = tuple(float(np.mean(list(last[side].values())))
+                             for side in ("sknn", "other"))
+            notes.append("accuracy per data set (sknn / other): " + ", ".join(
+                f"{d} {100 * last['sknn'][d]:.1f} / {100 * last['other'][d]:.1f}"
+                for d in datasets))
+            notes.append(f"each contender in its own new process ({self.mode.fresh_repeats} "
+                         "each, alternated), so its first-call costs count")
+            return [Row(
+                key=f"fresh-cv-{name}", section="fresh", pair=pair,
+                workload="small data sets",
+                setting=f"{folds}-fold CV at defaults (random_state=0) on "
+                        f"{', '.join(datasets)}: total fit time in one new process",
+                metric="total CV fit time", unit="s", sknn=median(times["sknn"]),
+                other=median(times["other"]), target=1.0, target_text="1.0",
+                accuracy=accuracy, accuracy_tolerance=1.0,
+                accuracy_text="mean over the data sets of the mean over folds",
+                notes=notes, times=times,
+            )]
+
+        return task
+
+    # ------------------------------------------------------ PyTorch peer
+
+    def add_torch_rows(self):
+        for dtype in ("float32", "float64"):
+            for batch in (200, None):
+                key = f"W1-torch-h64-{batch or 'full'}-{dtype}"
+                self.add("torch", key, self._torch_task(key, batch, dtype))
+
+    def _torch_task(self, key, batch, dtype):
+        def task():
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                self.section_notes["torch"] = [
+                    "torch is not importable here: the PyTorch rows were skipped "
+                    "(`pip install torch` to run them)."]
+                return []
+            from .torch_peer import TorchNetwork
+
+            data = self.data("W1")
+            X = data.X_train.astype(dtype)
+            y = data.y_train
+            sknn = Spec(BACKPROP, dict(
+                n_hidden=64, loss="log_loss", learning_rate=SHARED_LEARNING_RATE,
+                learning_rate_schedule="constant", momentum=0.0, batch_size=batch,
+                max_iter=EPOCHS, tol=None, alpha=0.0, random_state=0))
+
+            def contender(build):
+                def make(repeat):
+                    estimator = build()
+                    return lambda: estimator.fit(X, y)
+                return make
+
+            def peer():
+                return TorchNetwork(n_hidden=64, learning_rate=SHARED_LEARNING_RATE,
+                                    batch_size=batch, epochs=EPOCHS, dtype=dtype,
+                                    threads=self.threads, random_state=0)
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                sknn.build().fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS])
+                peer().fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS])
+            times, fitted, _ = alternate([("sknn", contender(sknn.build)),
+                                          ("other", contender(peer))], self.mode.repeats)
+            X_test = data.X_test.astype(dtype)
+            accuracy = tuple(float(fitted[side][-1].score(X_test, data.y_test))
+                             for side in ("sknn", "other"))
+            return [Row(
+                key=key, section="torch",
+                pair=f"TwoLayerBackpropClassifier / PyTorch {torch.__version__}",
+                workload="W1",
+                setting=f"{EPOCHS} epochs, 64 sigmoid hidden units, log loss, plain SGD lr "
+                        f"{SHARED_LEARNING_RATE}, batch {batch or 'full'}, {dtype}",
+                metric="fit time", unit="s", sknn=median(times["sknn"]),
+                other=median(times["other"]), target=1.0, target_text="1.0",
+                accuracy=accuracy, times=times, other_name="PyTorch",
+                notes=[TorchNetwork.LOOP_TEXT + f"; torch.set_num_threads({self.threads})"],
+            )]
+
+        return task
+
+    # ------------------------------------------------------------ float32
+
+    def add_float32_rows(self):
+        specs = [
+            ("mlp-h64-200", "TwoLayerBackpropClassifier, 64 hidden, batch 200",
+             Spec(BACKPROP, dict(n_hidden=64, learning_rate_schedule="constant",
+                                 momentum=0.0, batch_size=200, max_iter=EPOCHS, tol=None,
+                                 random_state=0))),
+            ("mlp-h64-full", "TwoLayerBackpropClassifier, 64 hidden, full batch",
+             Spec(BACKPROP, dict(n_hidden=64, learning_rate_schedule="constant",
+                                 momentum=0.0, batch_size=None, max_iter=EPOCHS, tol=None,
+                                 random_state=0))),
+            ("sgd", "SigmoidGDClassifier, batch_size='auto'",
+             Spec(SIGMOID, dict(max_iter=EPOCHS, tol=None, random_state=0))),
+        ]
+        for name, pair, spec in specs:
+            self.add("float32", f"W1-float32-{name}", self._float32_task(name, pair, spec))
+
+    def _float32_task(self, name, pair, spec):
+        def task():
+            data = self.data("W1")
+            inputs = {"sknn": data.X_train.astype(np.float32), "other": data.X_train}
+            y = data.y_train
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for X in inputs.values():
+                    spec.build().fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS])
+
+            def contender(side):
+                def make(repeat):
+                    estimator = spec.build()
+                    return lambda: estimator.fit(inputs[side], y)
+                return make
+
+            times, fitted, _ = alternate([("sknn", contender("sknn")),
+                                          ("other", contender("other"))], self.mode.repeats)
+            accuracy = (float(fitted["sknn"][-1].score(data.X_test.astype(np.float32),
+                                                       data.y_test)),
+                        float(fitted["other"][-1].score(data.X_test, data.y_test)))
+            return [Row(
+                key=f"W1-float32-{name}", section="float32", pair=f"{pair}: float32 / float64",
+                workload="W1", setting=f"{spec.text()} on float32 and on float64 input",
+                metric="fit time", unit="s", sknn=median(times["sknn"]),
+                other=median(times["other"]), target=None, target_text="–",
+                accuracy=accuracy, times=times, other_name="float64",
+                notes=["the same estimator on both sides: a ratio below 1 is what float32 "
+                       "saves; the training data take half the memory in float32"],
+            )]
+
+        return task
+
+    # ------------------------------------------------- fixed cost (S7)
+
+    def add_fixed_cost_rows(self):
+        pairs = [
+            ("perceptron", "PerceptronClassifier / Perceptron",
+             Spec(PERCEPTRON, dict(max_iter=1, tol=None, random_state=0)),
+             Spec(SK_PERCEPTRON, dict(max_iter=1, tol=None, random_state=0))),
+            ("sigmoid", "SigmoidGDClassifier / LogisticRegression",
+             Spec(SIGMOID, dict(max_iter=1, tol=None, random_state=0)),
+             Spec(SK_LOGISTIC, dict(max_iter=1, random_state=0))),
+            ("backprop", "TwoLayerBackpropClassifier / LogisticRegression",
+             Spec(BACKPROP, dict(max_iter=1, tol=None, random_state=0)),
+             Spec(SK_LOGISTIC, dict(max_iter=1, random_state=0))),
+        ]
+        for name, pair, sknn, other in pairs:
+            self.add("fixed", f"S7-fixed-{name}", self._fixed_task(name, pair, sknn, other))
+
+    def _fixed_task(self, name, pair, sknn, other):
+        def task():
+            X, y, _, _, text = lesson_arrays()
+            self.data_text["S7"] = (f"lessons_features() of {text}: {X.shape[0]} training "
+                                    f"rows, {X.shape[1]} features")
+            times, _, _ = self._time_fits(sknn, other, X, y.astype(np.int64),
+                                          self.mode.fixed_repeats)
+            return [Row(
+                key=f"S7-fixed-{name}", section="fixed", pair=pair, workload="S7",
+                setting=f"{sknn.text()} / {other.text()}: one epoch (one iteration)",
+                metric="fit time", unit="s", sknn=median(times["sknn"]),
+                other=median(times["other"]), target=1.0, target_text="1.0", times=times,
+                notes=[f"median of {self.mode.fixed_repeats} fits each: on 360 rows one "
+                       "epoch costs little, so this is what every fit call pays "
+                       "(validation, set-up, the result's attributes)"],
+            )]
+
+        return task
+
     # --------------------------------------------------------- building
 
     def build(self):
         self.add_fit_rows()
         self.add_cv_rows()
         self.add_predict_rows()
+        self.add_fixed_cost_rows()
+        self.add_float32_rows()
+        self.add_torch_rows()
         self.add_lesson_rows()
         self.add_scaling()
         self.add_memory_rows()
+        self.add_fresh_rows()
         return self
+
+
+#: The fresh-process cross-validation pairs: each estimator at defaults.
+FRESH_CV_PAIRS = (
+    ("perceptron", "PerceptronClassifier() / Perceptron()",
+     Spec(PERCEPTRON, dict(random_state=0)), Spec(SK_PERCEPTRON, dict(random_state=0))),
+    ("logistic", "SigmoidGDClassifier() / LogisticRegression()",
+     Spec(SIGMOID, dict(random_state=0)), Spec(SK_LOGISTIC, dict(random_state=0))),
+    ("mlp", "TwoLayerBackpropClassifier() / MLPClassifier()",
+     Spec(BACKPROP, dict(random_state=0)), Spec(SK_MLP, dict(random_state=0))),
+)
 
 
 def _reference(key):

@@ -29,6 +29,7 @@ __all__ = [
     "classification",
     "lesson_arrays",
     "scaling_data",
+    "small_datasets",
 ]
 
 #: The real admissions file, beside the project (never copied into it).
@@ -135,6 +136,39 @@ def admissions():
         "the package's synthetic admissions data (load_default_admissions(); the real "
         "file was not found)"
     )
+
+
+#: The small data sets of the fresh-process cross-validation rows.
+SMALL_DATASETS = ("iris", "wine", "breast_cancer", "digits", "two_moons", "admissions")
+
+
+def small_datasets(names):
+    """Yield ``(name, X, y, make_pipeline)`` for each named small data set.
+
+    ``make_pipeline(estimator)`` puts the data set's preparation before the
+    estimator: a ``StandardScaler``, or for the admissions file (gre, gpa,
+    rank) the package's ``AdmissionsPreprocessor``.  Two moons is
+    ``make_moons(n_samples=500, noise=0.3, random_state=0)``.
+    """
+    from sklearn import datasets
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    loaders = {"iris": datasets.load_iris, "wine": datasets.load_wine,
+               "breast_cancer": datasets.load_breast_cancer, "digits": datasets.load_digits}
+    for name in names:
+        if name == "admissions":
+            from sknn_basic import AdmissionsPreprocessor, load_admissions
+
+            frame = load_admissions(ADMISSIONS_PATH)
+            yield (name, frame[["gre", "gpa", "rank"]], frame["admit"],
+                   lambda estimator: make_pipeline(AdmissionsPreprocessor(), estimator))
+            continue
+        if name == "two_moons":
+            X, y = datasets.make_moons(n_samples=500, noise=0.3, random_state=0)
+        else:
+            X, y = loaders[name](return_X_y=True)
+        yield name, X, y, lambda estimator: make_pipeline(StandardScaler(), estimator)
 
 
 def lesson_arrays():

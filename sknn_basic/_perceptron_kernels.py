@@ -3,26 +3,41 @@
 The perceptron's rule is sequential: each sample is judged by the weights the
 previous samples left.  Two kernels honour it exactly:
 
-* a compiled loop (numba, an optional dependency: ``pip install sknn-basic[fast]``),
-  used when numba imports;
-* a pure NumPy kernel that exploits the rule's one shortcut: a correctly
-  classified sample changes nothing, so the weights stay fixed until the next
-  mistake.  It evaluates a block of upcoming samples with one matrix product,
-  jumps to the first mistake, updates, and carries on from the sample after
-  it.  The block grows while there are no mistakes and shrinks to twice the
-  last gap after one, so the work follows the number of mistakes.
+* a compiled loop (the extension ``sknn_basic._perceptron_cy``, written in
+  Cython and built by ``pip install``), used whenever it was built;
+* a pure NumPy kernel, the fallback where no C compiler was available at
+  install time.  It exploits the rule's one shortcut: a correctly classified
+  sample changes nothing, so the weights stay fixed until the next mistake.
+  It evaluates a block of upcoming samples with one matrix product, jumps to
+  the first mistake, updates, and carries on from the sample after it.  The
+  block grows while there are no mistakes and shrinks to twice the last gap
+  after one, so the work follows the number of mistakes.
 
-Both apply the same floating-point operations to the weights in the same
-order, so they give identical weights (their sums ``w . x`` may round
-differently, which could only matter for a sample lying on the boundary to
-within rounding).  Set the environment variable ``SKNN_BASIC_DISABLE_NUMBA=1``
-to force the NumPy kernel.
+Both kernels do the same arithmetic, whatever the input's dtype: the decision
+value ``w . x + b`` of a sample is summed in float64, and each update
+``w + step * x`` (``step = learning_rate * sample_weight * error``), like each
+running sum of the averaged perceptron, is computed in float64 from the
+stored values and rounded once to the weights' dtype (the input's: float32
+stays float32).  So they give identical weights; only their sums ``w . x``
+may round differently (in the last bit of a float64), which could matter only
+for a sample lying on the boundary to within that rounding.  Set the
+environment variable ``SKNN_BASIC_NUMPY_KERNEL=1`` to force the NumPy kernel.
+
+Large inputs: the weights grow like ``learning_rate`` times the inputs, so
+``w . x`` grows like their square.  float64 inputs train normally while
+``w . x`` stays finite, that is up to magnitudes of about 1e150; float32
+inputs (whose sums run in float64) while their weights stay below float32's
+largest value, about 3e38.  Beyond that, when a decision value comes out
+infinite or NaN, or an epoch leaves a weight (or a running sum) that is not
+finite, the kernels stop and raise :class:`PerceptronOverflowError`, a
+ValueError that says to rescale the features or lower ``learning_rate``.  A
+kernel never hands weights that are not finite back to the caller.
 
 State of an epoch, shared by both kernels: ``coef`` (n_outputs, n_features),
 ``intercept`` (n_outputs,), and for the averaged perceptron ``coef_sum``,
 ``intercept_sum`` (running sums of the weights after every visit, kept
 lazily) and ``last`` (per output, the visit up to which the sums are
-complete).  ``t`` counts the visits of samples since training began.
+complete).  ``visits`` counts the visits of samples since training began.
 """
 
 import os
@@ -30,108 +45,65 @@ import os
 import numpy as np
 from scipy.sparse import issparse
 
-__all__ = ["run_epoch", "numba_available"]
+__all__ = ["PerceptronOverflowError", "compiled_available", "run_epoch"]
 
-_NUMBA_KERNELS = None
+try:
+    from . import _perceptron_cy
+except ImportError:  # built without a C compiler: the NumPy kernel serves
+    _perceptron_cy = None
 
+KERNELS = ("compiled", "numpy")
 
-def _load_numba_kernels():
-    """Compile (or load from cache) the numba kernels; None without numba."""
-    global _NUMBA_KERNELS
-    if _NUMBA_KERNELS is not None:
-        return _NUMBA_KERNELS or None
-    if os.environ.get("SKNN_BASIC_DISABLE_NUMBA", "") not in ("", "0"):
-        return None
-    try:
-        import numba
-    except ImportError:
-        _NUMBA_KERNELS = False
-        return None
-
-    jit = numba.njit(cache=True, nogil=True)
-
-    @jit
-    def flush(k, t, coef, intercept, coef_sum, intercept_sum, last):
-        held = t - last[k]
-        if held > 0:
-            for j in range(coef.shape[1]):
-                coef_sum[k, j] += coef[k, j] * held
-            intercept_sum[k] += intercept[k] * held
-        last[k] = t
-
-    @jit
-    def dense_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
-                    average, coef_sum, intercept_sum, last, t):
-        n_outputs, n_features = coef.shape
-        mistakes = 0.0
-        weighted = sw.shape[0] > 0
-        for p in range(order.shape[0]):
-            i = order[p]
-            weight = sw[i] if weighted else 1.0
-            t += 1
-            for k in range(n_outputs):
-                s = intercept[k]
-                for j in range(n_features):
-                    s += coef[k, j] * X[i, j]
-                error = Y[i, k] - (1.0 if s >= 0 else 0.0)
-                if error != 0.0 and weight > 0.0:
-                    if average:
-                        flush(k, t - 1, coef, intercept, coef_sum, intercept_sum, last)
-                    step = lr * weight * error
-                    for j in range(n_features):
-                        coef[k, j] += step * X[i, j]
-                    if fit_intercept:
-                        intercept[k] += step
-                    mistakes += weight
-        if average:
-            for k in range(n_outputs):
-                flush(k, t, coef, intercept, coef_sum, intercept_sum, last)
-        return mistakes, t
-
-    @jit
-    def sparse_epoch(data, indices, indptr, Y, sw, order, coef, intercept, lr,
-                     fit_intercept, average, coef_sum, intercept_sum, last, t):
-        n_outputs = coef.shape[0]
-        mistakes = 0.0
-        weighted = sw.shape[0] > 0
-        for p in range(order.shape[0]):
-            i = order[p]
-            weight = sw[i] if weighted else 1.0
-            t += 1
-            start, stop = indptr[i], indptr[i + 1]
-            for k in range(n_outputs):
-                s = intercept[k]
-                for q in range(start, stop):
-                    s += coef[k, indices[q]] * data[q]
-                error = Y[i, k] - (1.0 if s >= 0 else 0.0)
-                if error != 0.0 and weight > 0.0:
-                    if average:
-                        flush(k, t - 1, coef, intercept, coef_sum, intercept_sum, last)
-                    step = lr * weight * error
-                    for q in range(start, stop):
-                        coef[k, indices[q]] += step * data[q]
-                    if fit_intercept:
-                        intercept[k] += step
-                    mistakes += weight
-        if average:
-            for k in range(n_outputs):
-                flush(k, t, coef, intercept, coef_sum, intercept_sum, last)
-        return mistakes, t
-
-    _NUMBA_KERNELS = (dense_epoch, sparse_epoch)
-    return _NUMBA_KERNELS
+# Transitional, until tests/test_perceptron.py drops its two numba tests (now
+# in tests/test_perceptron_kernels.py): numba is no longer used.
+_NUMBA_KERNELS = False
 
 
 def numba_available():
-    """Whether the compiled kernel is in use (numba installed and not disabled)."""
-    return _load_numba_kernels() is not None
+    """Always False: the compiled kernel is built at install (see compiled_available)."""
+    return False
+
+
+class PerceptronOverflowError(ValueError):
+    """Rosenblatt's rule overflowed the floating dtype: the inputs are too large."""
+
+
+def compiled_available():
+    """Whether the compiled kernel was built and is in use (not disabled)."""
+    return _perceptron_cy is not None and os.environ.get(
+        "SKNN_BASIC_NUMPY_KERNEL", "") in ("", "0")
+
+
+def _overflow(dtype, visits, what):
+    return PerceptronOverflowError(
+        f"The perceptron's arithmetic overflowed: {what} was not finite after {visits} "
+        "sample visits. The weights grow like learning_rate times the inputs (and are "
+        f"stored as {np.dtype(dtype).name}), and w . x, summed in float64, like their "
+        "square. Rescale the features, for example with "
+        "sklearn.preprocessing.StandardScaler, or lower learning_rate."
+    )
+
+
+def _check_state(coef, intercept, average, coef_sum, intercept_sum, visits):
+    arrays = (coef, intercept) + ((coef_sum, intercept_sum) if average else ())
+    for array in arrays:
+        if not np.isfinite(array).all():
+            raise _overflow(coef.dtype, visits, "a weight")
+
+
+def _as_float64(array):
+    return array.astype(np.float64, copy=False)
 
 
 def _flush(k, t, coef, intercept, coef_sum, intercept_sum, last):
     held = t - last[k]
     if held > 0:
-        coef_sum[k] += coef[k] * held
-        intercept_sum[k] += intercept[k] * held
+        # In float64, rounded once to the sums' dtype, as the compiled kernel does.
+        # (Arrays, not scalars, carry the float64: NumPy 1.26 would let a
+        # float64 scalar take a float32 array's dtype.)
+        held = np.float64(held)
+        coef_sum[k] = coef_sum[k] + _as_float64(coef[k]) * held
+        intercept_sum[k] = np.float64(intercept_sum[k]) + np.float64(intercept[k]) * held
     last[k] = t
 
 
@@ -143,42 +115,52 @@ def _numpy_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
     mistakes = 0.0
     position = 0
     block = 64
+    # Decision values in float64 whatever the dtype, as the compiled kernel
+    # sums them: float32 weights get a float64 copy, refreshed after updates.
+    copied = coef.dtype != np.float64
+    coef64 = _as_float64(coef).T
     while position < n:
         rows = order[position:position + block]
-        scores = X[rows] @ coef.T
-        scores = np.asarray(scores)
+        scores = np.asarray(_as_float64(X[rows]) @ coef64)
         scores += intercept
         errors = Y[rows] - (scores >= 0)
         wrong = errors.any(axis=1)
         if weighted:
             wrong &= sw[rows] > 0
-        wrong = np.flatnonzero(wrong)
-        if wrong.size == 0:
+        not_finite = ~np.isfinite(scores).all(axis=1)
+        stops = np.flatnonzero(wrong | not_finite)
+        if stops.size == 0:
             t += len(rows)
             position += len(rows)
             block = min(2 * block, 8192)
             continue
-        gap = int(wrong[0])
+        gap = int(stops[0])
         t += gap + 1
+        if not_finite[gap]:
+            raise _overflow(coef.dtype, t, "a decision value w . x + b")
         i = rows[gap]
-        weight = sw[i] if weighted else 1.0
+        weight = np.float64(sw[i] if weighted else 1.0)
         if sparse:
             # Touch only the stored entries, as the compiled kernel does.
             start, stop = X.indptr[i], X.indptr[i + 1]
-            columns, x = X.indices[start:stop], X.data[start:stop]
+            columns, x = X.indices[start:stop], _as_float64(X.data[start:stop])
         else:
-            x = X[i]
+            x = _as_float64(X[i])
         for k in np.flatnonzero(errors[gap]):
             if average:
                 _flush(k, t - 1, coef, intercept, coef_sum, intercept_sum, last)
-            step = lr * weight * errors[gap, k]
+            step = np.float64(lr) * weight * np.float64(errors[gap, k])
+            # x is float64: the update is computed in float64 and rounded once
+            # on assignment to the weights' dtype.
             if sparse:
-                coef[k, columns] += step * x
+                coef[k, columns] = coef[k, columns] + step * x
             else:
-                coef[k] += step * x
+                coef[k] = coef[k] + step * x
+            if copied:
+                coef64[:, k] = coef[k]
             if fit_intercept:
-                intercept[k] += step
-            mistakes += weight
+                intercept[k] = np.float64(intercept[k]) + step
+            mistakes += float(weight)
         position += gap + 1
         block = max(16, 2 * (gap + 1))
     if average:
@@ -187,48 +169,91 @@ def _numpy_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
     return mistakes, t
 
 
-def run_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
-              average, coef_sum, intercept_sum, last, t, use_numba=None):
+def _compiled_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
+                    average, coef_sum, intercept_sum, last, t):
+    if Y.dtype != np.int8:
+        # The compiled loop reads 0/1 targets as int8 (the estimators' own dtype).
+        Y = np.ascontiguousarray(Y, dtype=np.int8)
+    if sw.dtype not in (np.float32, np.float64):
+        sw = np.ascontiguousarray(sw, dtype=np.float64)
+    if not issparse(X) and (X.dtype != coef.dtype or not X.flags.c_contiguous):
+        # The loop reads native C-contiguous rows of the weights' dtype
+        # (big-endian or strided input gets a converted copy).
+        X = np.ascontiguousarray(X, dtype=coef.dtype)
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    lr, fit_intercept, average = float(lr), bool(fit_intercept), bool(average)
+    if issparse(X):
+        data, indices, indptr = X.data, X.indices, X.indptr
+        if indices.dtype != indptr.dtype:
+            indices, indptr = indices.astype(np.int64), indptr.astype(np.int64)
+        mistakes, t, status = _perceptron_cy.sparse_epoch(
+            np.ascontiguousarray(data, dtype=coef.dtype), indices, indptr, Y, sw, order,
+            coef, intercept, lr, fit_intercept, average, coef_sum, intercept_sum, last, t)
+    else:
+        mistakes, t, status = _perceptron_cy.dense_epoch(
+            X, Y, sw, order, coef, intercept, lr, fit_intercept, average,
+            coef_sum, intercept_sum, last, t)
+    if status == _perceptron_cy.NOT_FINITE:
+        raise _overflow(coef.dtype, t, "a decision value w . x + b")
+    return mistakes, t
+
+
+def run_epoch(X, Y, sample_weight, order, coef, intercept, learning_rate, fit_intercept,
+              average, coef_sum, intercept_sum, last, visits, kernel=None):
     """Visit every sample once in ``order``, updating the state in place.
 
     Parameters
     ----------
     X : ndarray or CSR matrix of shape (n_samples, n_features)
-        Inputs, C-contiguous when dense.
+        Inputs, float32 or float64, C-contiguous when dense.
     Y : ndarray of shape (n_samples, n_outputs)
-        0/1 targets of every output's perceptron (any numeric dtype).
-    sw : ndarray of shape (n_samples,) or (0,)
+        0/1 targets of every output's perceptron (int8 is read without a copy
+        by the compiled kernel; any numeric dtype works).
+    sample_weight : ndarray of shape (n_samples,) or (0,)
         Sample weights (times class weights); a zero weight skips the sample.
         An empty array means that every weight is one.
     order : ndarray of int64 of shape (n_samples,)
         Order of the visits.
     coef, intercept, coef_sum, intercept_sum, last : ndarray
-        The state described in the module docstring.
-    lr : float
-        Learning rate.
+        The state described in the module docstring; the floating ones in
+        the dtype of ``X``.
+    learning_rate : float
+        Step of each update.
     fit_intercept, average : bool
         Whether the bias learns, and whether the running sums are kept.
-    t : int
+    visits : int
         Visits before this epoch.
-    use_numba : bool or None, default=None
-        Force a kernel; None uses numba when available.
+    kernel : {"compiled", "numpy"} or None, default=None
+        Force a kernel; None uses the compiled one when available.
 
     Returns
     -------
     mistakes : float
         Weighted count of (sample, output) pairs that caused an update.
-    t : int
+    visits : int
         Visits after this epoch.
+
+    Raises
+    ------
+    PerceptronOverflowError
+        When a decision value, a weight or a running sum is not finite: the
+        inputs (or the learning rate) are too large for the dtype.
     """
-    kernels = _load_numba_kernels() if use_numba is not False else None
-    if use_numba and kernels is None:
-        raise RuntimeError("The numba kernel was requested but numba is not available.")
-    if kernels is None:
-        return _numpy_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
-                            average, coef_sum, intercept_sum, last, t)
-    dense_epoch, sparse_epoch = kernels
-    if issparse(X):
-        return sparse_epoch(X.data, X.indices, X.indptr, Y, sw, order, coef, intercept,
-                            lr, fit_intercept, average, coef_sum, intercept_sum, last, t)
-    return dense_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
-                       average, coef_sum, intercept_sum, last, t)
+    if kernel is None:
+        kernel = "compiled" if compiled_available() else "numpy"
+    elif kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS} or None, got {kernel!r}.")
+    elif kernel == "compiled" and _perceptron_cy is None:
+        raise RuntimeError(
+            "The compiled perceptron kernel was requested but was not built: reinstall "
+            "sknn-basic where a C compiler is available (pip install .)."
+        )
+    epoch = _compiled_epoch if kernel == "compiled" else _numpy_epoch
+    # Overflow is reported by PerceptronOverflowError: NumPy's own warnings
+    # about it would only repeat it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        mistakes, visits = epoch(X, Y, sample_weight, order, coef, intercept, learning_rate,
+                                 fit_intercept, average, coef_sum, intercept_sum, last,
+                                 visits)
+    _check_state(coef, intercept, average, coef_sum, intercept_sum, visits)
+    return mistakes, visits

@@ -50,16 +50,53 @@ def test_report_has_every_section_and_the_machine(smoke_run):
         "### predict on W1",
         "### Peak memory during fit on W1",
         "### Against the lessons' per-record loops (S3, S6)",
+        "### Fixed cost of a fit call on the lessons' 360 rows (S7)",
+        "### float32 against float64 on W1",
+        "### The networks against PyTorch on W1",
+        "### Fresh processes of the default install",
         "### Fit time against the number of samples",
     ):
         assert heading in report, heading
     for label in ("| CPU |", "| Cores |", "| Python |", "| numpy |", "| scikit-learn |",
-                  "| numba |", "| BLAS / OpenMP (threadpoolctl) |", "| Date |"):
+                  "| perceptron kernel |", "| BLAS / OpenMP (threadpoolctl) |", "| Date |"):
         assert label in report, label
     # Every row carries a verdict against its target.
     rows = [line for line in report.splitlines() if line.startswith("| `")]
     assert len(rows) >= 10
-    assert all(("pass" in line) or ("MISS" in line) for line in rows)
+    assert all(line.rstrip().endswith(("| pass |", "MISS (ratio)** |", "MISS (accuracy)** |",
+                                       "MISS (ratio, accuracy)** |", "| info |"))
+               for line in rows)
+
+
+def _row(report, key):
+    return next(line for line in report.splitlines() if line.startswith(f"| `{key}` |"))
+
+
+def test_lessons_rows_are_information_not_targets(smoke_run):
+    _, out = smoke_run
+    report = (out / "results.md").read_text()
+    for key in ("S3-lessons-loop", "S6-lessons-loop", "W1-float32-mlp-h64-200"):
+        assert _row(report, key).endswith("| info |"), key
+    assert "1/500" not in report
+
+
+def test_fresh_process_rows(smoke_run):
+    _, out = smoke_run
+    report = (out / "results.md").read_text()
+    first = _row(report, "fresh-first-fit")
+    assert "| <= +0.3 s |" in first
+    assert "the compiled kernel was in use" in report
+    for key in ("fresh-W1-perceptron", "fresh-cv-perceptron", "fresh-cv-logistic",
+                "fresh-cv-mlp", "S7-fixed-perceptron", "S7-fixed-sigmoid",
+                "S7-fixed-backprop"):
+        assert "| <= 1.0 |" in _row(report, key), key
+    # Without torch the section says why it has no rows.
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        assert "torch is not importable here" in report
+    else:
+        assert "| `W1-torch-h64-200-float32` |" in report
 
 
 def test_lessons_loops_agree_with_the_package(smoke_run):

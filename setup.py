@@ -1,0 +1,39 @@
+"""Build of sknn-basic's one compiled extension, the perceptron's epoch kernel.
+
+Everything else about the package is declared in pyproject.toml.  The
+extension is optional: where it cannot be compiled (no C compiler, or a
+build without Cython), the install still succeeds and the perceptron runs
+its exact NumPy kernel instead, with identical results.
+"""
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+try:
+    from Cython.Build import cythonize
+except ImportError:  # a build without isolation, in an environment without Cython
+    cythonize = None
+
+
+class BuildExt(build_ext):
+    """build_ext that keeps floating-point arithmetic as written."""
+
+    def build_extensions(self):
+        if self.compiler.compiler_type == "unix":
+            # No fused multiply-adds: the NumPy kernel rounds each product and
+            # each sum separately, and the two kernels must agree to the bit.
+            # No debug symbols either: they would quadruple the installed size.
+            for extension in self.extensions:
+                extension.extra_compile_args += ["-ffp-contract=off", "-g0"]
+        super().build_extensions()
+
+
+extensions = []
+if cythonize is not None:
+    extensions = cythonize(
+        [Extension("sknn_basic._perceptron_cy", ["sknn_basic/_perceptron_cy.pyx"],
+                   optional=True)],
+        compiler_directives={"language_level": 3},
+    )
+
+setup(ext_modules=extensions, cmdclass={"build_ext": BuildExt})
