@@ -55,6 +55,7 @@ def test_default_init_scale_is_one_over_sqrt_fan_in():
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_activations_learn_moons(activation):
     X, y = make_moons(n_samples=300, noise=0.15, random_state=0)
     X = StandardScaler().fit_transform(X)
@@ -62,6 +63,7 @@ def test_activations_learn_moons(activation):
     assert net.score(X, y) > 0.95
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_decision_function_is_the_output_pre_activation():
     X, y = make_classification(n_samples=120, n_features=5, n_informative=3, n_classes=3,
                                random_state=1)
@@ -125,6 +127,7 @@ def friedman():
     return StandardScaler().fit_transform(X), y
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_regressor_learns_and_keeps_the_targets_shape(friedman):
     from sknn_basic import TwoLayerBackpropRegressor
 
@@ -171,6 +174,7 @@ def test_regressor_sgd_step_is_the_squared_error_gradient(friedman):
         assert_allclose(W, W0 - 0.01 * g, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_regressor_options_shared_with_the_classifier(friedman):
     from sknn_basic import TwoLayerBackpropRegressor
 

@@ -170,6 +170,7 @@ def test_partial_fit_refuses_early_stopping(Est, data):
 
 
 @pytest.mark.parametrize("Est", ALL)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_n_iter_counts_the_current_fit(Est, data):
     X, y = data
     est = Est(warm_start=True, random_state=0, max_iter=4, tol=None)

@@ -15,6 +15,11 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn_basic import PerceptronClassifier, SigmoidGDClassifier, TwoLayerBackpropClassifier
 
+# These tests train a few epochs on purpose, or on data no linear rule separates: a
+# ConvergenceWarning is expected there and not under test.  Tests of the warnings
+# themselves assert them with pytest.warns, which sees them regardless.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 ESTIMATORS = [PerceptronClassifier, SigmoidGDClassifier, TwoLayerBackpropClassifier]
 
 
