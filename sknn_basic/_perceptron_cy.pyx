@@ -13,12 +13,13 @@ so the extension needs no NumPy headers and one build serves every NumPy
 version the package supports.  They run without the GIL.
 
 Each epoch function returns ``(mistakes, visits, status)``: ``status`` is
-0, or :data:`NOT_FINITE` when a decision value ``w . x + b`` came out
-infinite or NaN, in which case the epoch stops at that visit and
-``visits`` counts it.
+0, or :data:`NOT_FINITE` when a decision value ``w . x + b`` came out NaN
+or beyond the largest value of the weights' dtype, in which case the epoch
+stops at that visit and ``visits`` counts it.
 """
 
-from libc.math cimport isfinite
+from libc.float cimport DBL_MAX, FLT_MAX
+from libc.math cimport fabs
 from libc.stdint cimport int32_t, int64_t
 
 ctypedef fused floating:
@@ -106,6 +107,8 @@ def dense_epoch(const floating[:, ::1] X, const signed char[:, ::1] Y,
     cdef bint weighted = sw.shape[0] > 0
     cdef double mistakes = 0.0, weight = 1.0, s, step = 0.0
     cdef int status = 0
+    # A decision value must fit in the weights' dtype (NaN fails the test too).
+    cdef double limit = FLT_MAX if floating is float else DBL_MAX
     # Rows through plain pointers: the inner loops then compile to bare
     # strided-free loads.
     cdef const floating *x
@@ -120,7 +123,7 @@ def dense_epoch(const floating[:, ::1] X, const signed char[:, ::1] Y,
             for k in range(n_outputs):
                 w = &coef[k, 0]
                 s = <double>intercept[k] + _dot(w, x, n_features)
-                if not isfinite(s):
+                if not fabs(s) <= limit:
                     status = _NOT_FINITE
                     break
                 if _mistake(k, s, <double>Y[i, k], weight, lr, t, fit_intercept, average,
@@ -148,6 +151,8 @@ def sparse_epoch(const floating[::1] data, const index_t[::1] indices,
     cdef bint weighted = sw.shape[0] > 0
     cdef double mistakes = 0.0, weight = 1.0, s, step = 0.0
     cdef int status = 0
+    # A decision value must fit in the weights' dtype (NaN fails the test too).
+    cdef double limit = FLT_MAX if floating is float else DBL_MAX
     with nogil:
         for p in range(order.shape[0]):
             i = order[p]
@@ -160,7 +165,7 @@ def sparse_epoch(const floating[::1] data, const index_t[::1] indices,
                 s = intercept[k]
                 for q in range(start, stop):
                     s += <double>coef[k, indices[q]] * <double>data[q]
-                if not isfinite(s):
+                if not fabs(s) <= limit:
                     status = _NOT_FINITE
                     break
                 if _mistake(k, s, <double>Y[i, k], weight, lr, t, fit_intercept, average,

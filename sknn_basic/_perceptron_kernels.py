@@ -24,14 +24,14 @@ for a sample lying on the boundary to within that rounding.  Set the
 environment variable ``SKNN_BASIC_NUMPY_KERNEL=1`` to force the NumPy kernel.
 
 Large inputs: the weights grow like ``learning_rate`` times the inputs, so
-``w . x`` grows like their square.  float64 inputs train normally while
-``w . x`` stays finite, that is up to magnitudes of about 1e150; float32
-inputs (whose sums run in float64) while their weights stay below float32's
-largest value, about 3e38.  Beyond that, when a decision value comes out
-infinite or NaN, or an epoch leaves a weight (or a running sum) that is not
-finite, the kernels stop and raise :class:`PerceptronOverflowError`, a
-ValueError that says to rescale the features or lower ``learning_rate``.  A
-kernel never hands weights that are not finite back to the caller.
+``w . x`` grows like their square.  Inputs train normally while every
+decision value fits in the input's dtype: up to magnitudes of about 1e150
+in float64 and 1e19 in float32.  Beyond that, when a decision value comes
+out NaN or larger than the dtype's largest value, or an epoch leaves a
+weight (or a running sum) that is not finite, the kernels stop and raise
+:class:`PerceptronOverflowError`, a ValueError that says to rescale the
+features or lower ``learning_rate``.  A kernel never hands weights that are
+not finite back to the caller.
 
 State of an epoch, shared by both kernels: ``coef`` (n_outputs, n_features),
 ``intercept`` (n_outputs,), and for the averaged perceptron ``coef_sum``,
@@ -76,10 +76,10 @@ def compiled_available():
 
 def _overflow(dtype, visits, what):
     return PerceptronOverflowError(
-        f"The perceptron's arithmetic overflowed: {what} was not finite after {visits} "
-        "sample visits. The weights grow like learning_rate times the inputs (and are "
-        f"stored as {np.dtype(dtype).name}), and w . x, summed in float64, like their "
-        "square. Rescale the features, for example with "
+        f"The perceptron's arithmetic overflowed: {what} was too large after {visits} "
+        "sample visits. The weights grow like learning_rate times the inputs, and "
+        f"w . x like their square, and both must fit in {np.dtype(dtype).name}. "
+        "Rescale the features, for example with "
         "sklearn.preprocessing.StandardScaler, or lower learning_rate."
     )
 
@@ -117,6 +117,7 @@ def _numpy_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
     block = 64
     # Decision values in float64 whatever the dtype, as the compiled kernel
     # sums them: float32 weights get a float64 copy, refreshed after updates.
+    limit = np.finfo(coef.dtype).max
     copied = coef.dtype != np.float64
     coef64 = _as_float64(coef).T
     while position < n:
@@ -127,7 +128,8 @@ def _numpy_epoch(X, Y, sw, order, coef, intercept, lr, fit_intercept,
         wrong = errors.any(axis=1)
         if weighted:
             wrong &= sw[rows] > 0
-        not_finite = ~np.isfinite(scores).all(axis=1)
+        # A decision value must fit in the weights' dtype (NaN fails too).
+        not_finite = ~(np.abs(scores) <= limit).all(axis=1)
         stops = np.flatnonzero(wrong | not_finite)
         if stops.size == 0:
             t += len(rows)

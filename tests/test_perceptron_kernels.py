@@ -155,17 +155,21 @@ def test_large_inputs_train_exactly_like_small_ones(kernel, dtype):
 
 @pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("sparse", [False, True])
-def test_overflowing_decision_values_raise_a_clear_error(kernel, sparse):
-    # Finite inputs of 1e300: the first update makes weights of 1e300, and the
-    # next w . x overflows float64.
-    X = np.array([[1e300, -1e300], [-1e300, 1e300], [1e300, 1e300]])
+@pytest.mark.parametrize("dtype,value", [(np.float64, 1e300), (np.float32, 1e30)])
+def test_overflowing_decision_values_raise_a_clear_error(kernel, sparse, dtype, value):
+    # The first update makes weights as large as the inputs, and the next
+    # w . x (1e600 or 1e60) does not fit in the dtype, though it is summed in
+    # float64: a float32 model would give infinite decision values.
+    X = np.array([[value, -value], [-value, value], [value, value]], dtype=dtype)
     if sparse:
         X = sp.csr_matrix(X)
     Y = np.array([[1], [0], [0]], dtype=np.int8)
     with pytest.raises(PerceptronOverflowError, match="StandardScaler") as caught:
-        _train(kernel, X, Y, np.empty(0), epochs=3, average=False)
+        _train(kernel, X, Y, np.empty(0, dtype=dtype), epochs=3, average=False,
+               dtype=dtype)
     assert isinstance(caught.value, ValueError)
-    assert "a decision value w . x + b was not finite" in str(caught.value)
+    assert "a decision value w . x + b was too large" in str(caught.value)
+    assert np.dtype(dtype).name in str(caught.value)
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
@@ -175,13 +179,13 @@ def test_overflowing_decision_values_raise_a_clear_error(kernel, sparse):
 def test_overflowing_weights_raise_a_clear_error(kernel, average, dtype, value,
                                                  learning_rate):
     # One update overflows the weights' dtype though every decision value seen
-    # was finite (float32 weights overflow long before their float64 sums do).
+    # was finite.
     X = np.array([[value, 1.0]], dtype=dtype)
     Y = np.array([[0]], dtype=np.int8)
     with pytest.raises(PerceptronOverflowError, match="learning_rate") as caught:
         _train(kernel, X, Y, np.empty(0, dtype=dtype), epochs=1, average=average,
                learning_rate=learning_rate, dtype=dtype)
-    assert "a weight was not finite" in str(caught.value)
+    assert "a weight was too large" in str(caught.value)
     assert np.dtype(dtype).name in str(caught.value)
 
 
