@@ -145,13 +145,14 @@ class LayeredModel:
             coef_grads, intercept_grads, self._deltas_for(X.shape[0]),
         )
 
-    def _chunked_gradient(self, X, Y, sample_weight, total):
+    def _chunked_gradient(self, X, Y, sample_weight, total, alpha=None):
         """The gradient of a large batch, summed over chunks of ``chunk_rows`` rows.
 
         The sum is the same gradient (up to the order of the additions), but
         every intermediate array of a chunk stays in the CPU's cache, where
         the whole batch's would not: the element-wise passes and the products
-        then run at cache speed rather than memory speed.
+        then run at cache speed rather than memory speed.  ``alpha`` is the
+        L2 term added at the end (None: the model's ``alpha``).
         """
         loss_sum = 0.0
         for chunk in gen_batches(X.shape[0], self.chunk_rows):
@@ -166,25 +167,43 @@ class LayeredModel:
             if not first:
                 for grad, part in zip(self._grads, self._chunk_grads):
                     grad += part
-        if self.alpha:
+        if alpha is None:
+            alpha = self.alpha
+        if alpha:
             for grad, W in zip(self._coef_grads, self.coefs):
-                grad += self.alpha * W
+                grad += alpha * W
         return loss_sum
+
+    def _batch_gradient(self, X, Y, sample_weight, total, alpha):
+        """The batch's gradient (divided by ``total``, plus ``alpha`` W) into ``_grads``; its loss sum."""
+        if X.shape[0] <= self.chunk_rows:
+            return self._gradient(
+                X, Y, sample_weight, total, alpha, self._coef_grads, self._intercept_grads
+            )
+        return self._chunked_gradient(X, Y, sample_weight, total, alpha)
 
     def _step(self, X, Y, sample_weight):
         """Forward, backward and update on one batch; returns its loss sum."""
-        m = X.shape[0]
-        total = m if sample_weight is None else float(sample_weight.sum())
+        total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
         if total <= 0:
             return 0.0
-        if m <= self.chunk_rows:
-            loss_sum = self._gradient(
-                X, Y, sample_weight, total, self.alpha, self._coef_grads, self._intercept_grads
-            )
-        else:
-            loss_sum = self._chunked_gradient(X, Y, sample_weight, total)
+        loss_sum = self._batch_gradient(X, Y, sample_weight, total, self.alpha)
         self.optimizer.step(self.parameters, self._grads)
         return loss_sum
+
+    def gradient_sums(self, X, Y, sample_weight):
+        """One block's share of a full-batch step: its loss sum and gradient sums.
+
+        The gradient of the weighted loss of rows ``X`` summed over the rows
+        (not divided by any total, without the L2 term), as the list
+        ``coef_grads + intercept_grads``.  Adding these over the blocks of a
+        data set, dividing by the total weight and adding ``alpha * W`` gives
+        the full batch's gradient: this is what the Dask path computes where
+        each block lives.  The arrays are the model's buffers, refilled by
+        the next call.
+        """
+        loss_sum = self._batch_gradient(X, Y, sample_weight, 1.0, 0.0)
+        return loss_sum, self._grads
 
     def run_epoch(self, X, Y, sample_weight, order):
         """One pass of mini-batch gradient descent; returns the loss sum."""

@@ -50,3 +50,24 @@ def real_csv(admissions_path):
 def s7_reference(reference):
     """The lessons' data-preparation figures (S7)."""
     return reference["S7_admissions_prep"]
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A ``distributed`` client of a LocalCluster: two single-threaded worker processes.
+
+    Processes (not threads), so that every task's arguments and results are
+    pickled between processes as on a real cluster.  Started once per
+    session, closed at its end; tests skip where dask, distributed or
+    dask-ml is not installed.
+    """
+    for module in ("dask", "distributed", "dask_ml"):
+        pytest.importorskip(module, reason=f"{module} is not installed (pip install '.[test]')")
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()

@@ -1,0 +1,942 @@
+"""The estimators on Dask collections: the same training loop, rows where they live.
+
+Imported only when ``fit``, ``partial_fit``, ``predict``, ``predict_proba``,
+``decision_function`` or ``score`` meets a Dask array, DataFrame or Series
+(see :func:`sknn_basic._base.is_dask_collection`); the core install never
+imports Dask.
+
+Fitting has the same two halves as in memory.  The first half, :func:`fit`,
+is the block-wise version of ``BaseTrained._fit``: every block of rows is
+validated where it lives, by the same scikit-learn checks (so a bad block
+raises the message a bad array raises in memory); the labels are found by one
+distributed ``unique`` and handed to the estimator's own ``_targets``; the
+sample and class weights are normalised by their global maxima; the random
+draws come in the in-memory order (initial weights first).  The second half is
+the estimator's own ``_run``: the one training loop of
+:mod:`sknn_basic._training` drives a :class:`_DaskModel` that wraps the model
+the estimator builds in memory.  Only the wrapper knows where the rows are:
+
+* a full batch (``batch_size=None``) sends the weights once per epoch to the
+  workers, each block returns its loss sum and gradient sums
+  (:meth:`~sknn_basic._network.LayeredModel.gradient_sums`), the sums are
+  added by a tree reduction, and the model's own optimizer takes the step on
+  the client.  The weights equal the in-memory fit's but for the order of the
+  additions;
+* mini-batches: the model travels to the data.  The blocks are visited in an
+  order drawn each epoch (and each block's rows in an order drawn for it);
+  the epoch over a block runs on the worker that holds it and hands the
+  weights and the optimizer's state on to the next block;
+* the perceptron's rule is sequential, so it trains by iterative parameter
+  mixing (McDonald, Hall and Mann, 2010): each epoch every block runs the rule
+  from the mixed weights, and the new weights are the mix of the blocks'
+  weights, each weighted by its share of the rows.
+
+With a ``distributed`` client the prepared blocks are kept on the workers for
+the duration of the fit (distributed spills them to disk if they outgrow the
+workers' memory) and released afterwards.  Without one, Dask's local
+scheduler recomputes the blocks from their source at each pass, so memory
+holds a few blocks at a time (persist the collection first where it fits).
+
+Prediction maps the estimator's own ``predict`` (or ``predict_proba``,
+``decision_function``) over the blocks, lazily, with the fitted estimator
+sent once as one node of the graph.
+"""
+
+import copy
+import functools
+import math
+import warnings
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
+
+import dask
+import dask.array as da
+import numpy as np
+from dask import delayed
+from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    check_X_y,
+    validate_data,
+)
+
+from . import _perceptron_kernels
+from ._base import FLOAT_DTYPES, _native, _normalised, check_weights
+from ._network import LayeredModel
+from .perceptron import _PerceptronModel
+
+__all__ = ["fit", "predict", "score"]
+
+#: Partial results added together per task of the tree reduction.
+SPLIT_EVERY = 8
+#: Weights up to this size (times the number of tasks) travel inside each
+#: block's task rather than by a broadcast before them.
+INLINE_BYTES = 2**16
+#: Fitted state of the estimator that the workers never need.
+_CLIENT_ONLY = ("_training", "_optimizer", "_random_state", "_model", "_validation_score")
+
+
+# ----------------------------------------------------------------- blocks
+
+
+class _Block(NamedTuple):
+    """One block of prepared training rows: inputs, 0/1 (or real) targets, weights."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    w: Optional[np.ndarray]
+
+
+def _checked_block(X, y, sample_weight, shell, dtype):
+    """A block validated as ``validate_data`` validates the whole array in memory.
+
+    Runs on the worker that holds the block.  An empty block is allowed here
+    (a DataFrame partition may be empty); the whole data set's emptiness is
+    checked on the client with the in-memory message.
+    """
+    X, y = check_X_y(
+        _native(X), y, accept_sparse="csr", dtype=dtype, order="C", estimator=shell,
+        ensure_min_samples=0, **shell._target_validation,
+    )
+    if sample_weight is not None:
+        # The checks of BaseTrained._sample_weights, in its order.  A block of
+        # zero weights is legal (only the whole set's must not be): with the
+        # 1.0 appended, only a bad value raises, with the in-memory message.
+        check_weights(np.append(sample_weight, 1.0), "sample_weight", "sample")
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             allow_all_zero_weights=True)
+    return X, y, sample_weight
+
+
+def _block_summary(checked, classifier):
+    """What the client needs of a validated block: rows, labels and their counts, top weight."""
+    X, y, sample_weight = checked
+    labels = counts = None
+    if classifier:
+        labels, counts = np.unique(y, return_counts=True)
+    top = None if sample_weight is None or not len(sample_weight) else sample_weight.max()
+    return X.shape[0], labels, counts, top
+
+
+def _prepared_block(checked, split, shell, weight_scale, class_factors, dtype):
+    """Targets encoded and weights combined for a validated block (and its hold-out).
+
+    ``weight_scale`` is the largest sample weight of the whole data set and
+    ``class_factors`` the normalised weight of each class, so each row gets
+    exactly the weight ``BaseTrained._training_weights`` gives it in memory.
+    ``split`` is None, or ``(fraction, seed)`` to hold out a share of the
+    block's rows for early stopping: returns ``(train, validation)`` then.
+    """
+    X, y, sample_weight = checked
+    # The estimator's own encoding; the labels were checked on the client.
+    Y, strata = shell._targets(y, None, False, True)
+    weights = sample_weight
+    if weights is not None and weight_scale != 1:
+        weights = weights / weight_scale
+    if class_factors is not None:
+        per_row = class_factors[strata]
+        weights = per_row if weights is None else weights * per_row
+    if weights is not None:
+        weights = weights.astype(dtype, copy=False)
+    if split is None:
+        return _Block(X, Y, weights)
+    fraction, seed = split
+    held_out = _held_out_rows(X.shape[0], fraction, strata, seed)
+    kept = np.setdiff1d(np.arange(X.shape[0]), held_out)
+    return tuple(
+        _Block(X[rows], Y[rows], None if weights is None else weights[rows])
+        for rows in (kept, held_out)
+    )
+
+
+def _held_out_rows(n_rows, fraction, strata, seed):
+    """Sorted rows of a block held out for validation: a stratified share where possible."""
+    if n_rows < 2:
+        return np.arange(0)
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(n_rows)
+    for stratify in (strata, None):
+        try:
+            return np.sort(train_test_split(rows, test_size=fraction, stratify=stratify,
+                                            random_state=seed)[1])
+        except ValueError:
+            # Too few rows of a class to stratify (then too few to split at all).
+            continue
+    return np.arange(0)
+
+
+def _block_stats(block, weighted):
+    """Rows, total weight, and whether every weight is one / some weight is positive."""
+    if block.w is None or not weighted:
+        return block.X.shape[0], float(block.X.shape[0]), True, block.X.shape[0] > 0
+    w = block.w
+    return w.shape[0], float(np.sum(w)), bool(np.all(w == 1)), bool(np.any(w > 0))
+
+
+# ---------------------------------------------------------- what runs where
+
+
+def _nbytes(value):
+    """Bytes of the arrays of a list of arrays or of a model's parameters."""
+    arrays = value if isinstance(value, list) else value.parameters
+    return sum(a.nbytes for a in arrays)
+
+
+def _add(a, b):
+    """Sum of two partial results: numbers, arrays, None, and tuples or lists of these."""
+    if a is None:
+        return b
+    if isinstance(a, (tuple, list)):
+        return type(a)(_add(x, y) for x, y in zip(a, b))
+    return a + b
+
+
+def _add_all(*parts):
+    return functools.reduce(_add, parts)
+
+
+def _item(pair, index):
+    return pair[index]
+
+
+class _LocalRunner:
+    """Dask's local scheduler: blocks stay lazy and are recomputed at each pass."""
+
+    def persist(self, delayeds):
+        return list(delayeds)
+
+    def map(self, func, handles, *per_block, **kwargs):
+        return [delayed(func, pure=False)(*args, **kwargs) for args in zip(handles, *per_block)]
+
+    def gather(self, handles):
+        return list(dask.compute(*handles)) if handles else []
+
+    def broadcast(self, value, copies=None):
+        return value
+
+    def reduce(self, handles):
+        return _add_all(*self.gather(handles))
+
+    def chain(self, func, handles, state, per_block, **kwargs):
+        for handle, extra in zip(handles, per_block):
+            state = delayed(func, pure=False)(state, handle, extra, **kwargs)
+        return dask.compute(state)[0]
+
+    def release(self, handles):
+        pass
+
+
+class _DistributedRunner:
+    """A ``distributed`` client: prepared blocks live on the workers as futures."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def persist(self, delayeds):
+        return self.client.compute(list(delayeds))
+
+    def map(self, func, handles, *per_block, **kwargs):
+        if not handles:
+            return []
+        return self.client.map(func, handles, *per_block, pure=False, **kwargs)
+
+    def gather(self, handles):
+        return self.client.gather(handles) if handles else []
+
+    def broadcast(self, value, copies=None):
+        """``value`` for ``copies`` tasks: sent once to every worker, or inside each task.
+
+        A broadcast costs a round trip to the workers before any task starts:
+        worth it for large weights, not for a small model's few hundred
+        bytes, which then travel inside each block's task.
+        """
+        if copies is not None and _nbytes(value) * copies <= INLINE_BYTES:
+            return value
+        return self.client.scatter(value, broadcast=True, hash=False)
+
+    def reduce(self, handles):
+        """Add the partial results up a tree on the workers; the root on the client."""
+        parts = list(handles)
+        while len(parts) > SPLIT_EVERY:
+            parts = [
+                self.client.submit(_add_all, *parts[i:i + SPLIT_EVERY], pure=False)
+                for i in range(0, len(parts), SPLIT_EVERY)
+            ]
+        return _add_all(*self.gather(parts))
+
+    def chain(self, func, handles, state, per_block, **kwargs):
+        # Each block's task waits for the previous one's state: only the
+        # state (weights, optimizer) moves between workers, never a block.
+        for handle, extra in zip(handles, per_block):
+            state = self.client.submit(func, state, handle, extra, pure=False, **kwargs)
+        return state.result()
+
+    def release(self, handles):
+        if handles:
+            self.client.cancel([h for h in handles if h is not None])
+
+
+def _runner(collection):
+    """The runner of the scheduler that would compute ``collection``."""
+    scheduler = dask.base.get_scheduler(collections=[collection])
+    client = getattr(scheduler, "__self__", None)
+    if client is not None and type(client).__module__.startswith("distributed"):
+        return _DistributedRunner(client)
+    return _LocalRunner()
+
+
+class _Rows:
+    """Training (or held-out) rows as the loop sees them: block handles it never reads."""
+
+    def __init__(self, runner, handles, sizes, weighted):
+        kept = [(h, n) for h, n in zip(handles, sizes) if n > 0]
+        self.runner = runner
+        self.handles = [h for h, _ in kept]
+        self.sizes = [n for _, n in kept]
+        self.weighted = weighted
+        self.n_samples = sum(self.sizes)
+
+    def map(self, func, *per_block, **kwargs):
+        return self.runner.map(func, self.handles, *per_block, weighted=self.weighted, **kwargs)
+
+    def reduce(self, func, *per_block, **kwargs):
+        return self.runner.reduce(self.map(func, *per_block, **kwargs))
+
+
+# ------------------------------------------------------------------ models
+
+
+@dataclass(frozen=True)
+class _NetworkSpec:
+    """How a worker rebuilds the layered model around the weights it is sent."""
+
+    n_layers: int
+    loss: str
+    hidden_activation: str
+    output_activation: str
+    alpha: float
+    batch_size: int
+    dtype: np.dtype
+
+    @classmethod
+    def of(cls, model, dtype):
+        return cls(len(model.coefs), model.loss, model.hidden_activation,
+                   model.output_activation, model.alpha, model.batch_size, np.dtype(dtype))
+
+    def build(self, parameters, n_rows, optimizer=None):
+        coefs = list(parameters[:self.n_layers])
+        intercepts = list(parameters[self.n_layers:]) or None
+        return LayeredModel(
+            coefs, intercepts, optimizer, loss=self.loss,
+            hidden_activation=self.hidden_activation, output_activation=self.output_activation,
+            alpha=self.alpha, batch_size=self.batch_size, n_samples=n_rows, dtype=self.dtype,
+        )
+
+
+class _PerceptronSpec:
+    """The perceptron's model travels whole (it is small): a worker uses it as sent."""
+
+    @staticmethod
+    def build(model, n_rows):
+        return model
+
+
+def _gradient_sums(block, spec, parameters, weighted):
+    """A block's loss sum and gradient sums for a full-batch step (on its worker)."""
+    model = spec.build(parameters, block.X.shape[0])
+    with np.errstate(all="ignore"):
+        loss_sum, grads = model.gradient_sums(block.X, block.Y, block.w if weighted else None)
+    return loss_sum, grads
+
+
+def _minibatch_epoch(state, block, seed, spec, weighted):
+    """One mini-batch epoch over a block, from the state the previous block handed on."""
+    parameters, optimizer, loss_sum = state
+    # What arrives may be read-only: the model updates its own copies.
+    parameters = [np.array(p) for p in parameters]
+    optimizer = copy.deepcopy(optimizer)
+    n_rows = block.X.shape[0]
+    model = spec.build(parameters, n_rows, optimizer)
+    order = None
+    if seed is not None and model.uses_order:
+        order = np.random.RandomState(seed).permutation(n_rows)
+    with np.errstate(all="ignore"):
+        loss_sum += model.run_epoch(block.X, block.Y, block.w if weighted else None, order)
+    return parameters, optimizer, loss_sum
+
+
+def _mixing_epoch(block, seed, model, weighted):
+    """The perceptron's rule over a block from the mixed weights (parameter mixing).
+
+    Returns the mistakes, the block's weights times its rows (the mix's
+    terms), and with averaging the sums of the weights over its visits.
+    """
+    n_rows = block.X.shape[0]
+    coef, intercept = model.coef.copy(), model.intercept.copy()
+    coef_sum, intercept_sum = np.zeros_like(coef), np.zeros_like(intercept)
+    last = np.zeros(coef.shape[0], dtype=np.int64)
+    order = (np.arange(n_rows, dtype=np.int64) if seed is None
+             else np.random.RandomState(seed).permutation(n_rows).astype(np.int64))
+    weights = block.w if weighted else None
+    mistakes, _ = _perceptron_kernels.run_epoch(
+        block.X, block.Y, np.empty(0, dtype=block.X.dtype) if weights is None else weights,
+        order, coef, intercept, model.learning_rate, model.fit_intercept, model.average,
+        coef_sum, intercept_sum, last, 0,
+    )
+    sums = (coef_sum.astype(np.float64), intercept_sum.astype(np.float64)) if model.average else None
+    return (mistakes, coef.astype(np.float64) * n_rows, intercept.astype(np.float64) * n_rows,
+            sums)
+
+
+def _loss_parts(block, spec, state, weighted):
+    """A block's weighted loss sum and total weight under the current weights."""
+    n_rows = block.X.shape[0]
+    weights = block.w if weighted else None
+    total = float(n_rows if weights is None else np.sum(weights))
+    model = spec.build(state, n_rows)
+    with np.errstate(all="ignore"):
+        return model.mean_loss(block.X, block.Y, weights) * total, total
+
+
+class _DaskModel:
+    """The model the loop trains, with its rows on a Dask cluster.
+
+    It wraps the in-memory model the estimator built (a
+    :class:`~sknn_basic._network.LayeredModel` or the perceptron's model) and
+    follows the protocol :class:`sknn_basic._training.Model`: the parameters,
+    the optimizer and the penalty are the wrapped model's, so the loop's
+    copies, restores and schedules act on the same arrays as in memory.
+    ``run_epoch`` and ``mean_loss`` take the block handles of :class:`_Rows`.
+    The loop never draws a permutation of the rows (which would be as long as
+    the data): the wrapper draws its block orders from the same random state.
+    """
+
+    uses_order = False
+
+    def __init__(self, inner, n_samples, random_state, shuffle):
+        self.inner = inner
+        self.random_state = random_state
+        self.shuffle = shuffle
+        self.mixing = isinstance(inner, _PerceptronModel)
+        if self.mixing:
+            self.spec = _PerceptronSpec()
+            self.full_batch = False
+        else:
+            self.spec = _NetworkSpec.of(inner, inner.parameters[0].dtype)
+            self.full_batch = inner.batch_size >= n_samples
+
+    # The protocol's members are the wrapped model's.
+    parameters = property(lambda self: self.inner.parameters)
+    optimizer = property(lambda self: self.inner.optimizer)
+    weight_limit = property(lambda self: self.inner.weight_limit)
+    converged = property(lambda self: self.inner.converged)
+
+    def penalty(self):
+        return self.inner.penalty()
+
+    def __getattr__(self, name):
+        # Anything else (the perceptron's weights(), a network's coefs) as well.
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def _state(self):
+        return self.inner if self.mixing else list(self.inner.parameters)
+
+    def _block_seeds(self, rows):
+        """This epoch's block order and per-block shuffle seeds (None: as stored)."""
+        n_blocks = len(rows.handles)
+        if not self.shuffle:
+            return list(range(n_blocks)), [None] * n_blocks
+        order = self.random_state.permutation(n_blocks)
+        seeds = self.random_state.randint(np.iinfo(np.int32).max, size=n_blocks)
+        return [int(i) for i in order], [int(s) for s in seeds]
+
+    def run_epoch(self, X, Y, sample_weight, order):
+        rows = X
+        if self.mixing:
+            return self._mixing_epoch(rows)
+        if self.full_batch:
+            return self._full_batch_epoch(rows)
+        return self._minibatch_epoch(rows)
+
+    def _full_batch_epoch(self, rows):
+        inner = self.inner
+        parameters = rows.runner.broadcast(list(inner.parameters), len(rows.handles))
+        loss_sum, grads = rows.reduce(_gradient_sums, spec=self.spec, parameters=parameters)
+        total = rows.total_weight
+        if total <= 0:
+            return 0.0
+        # As LayeredModel._step: the mean gradient, the L2 term, the optimizer's step.
+        scale = 1.0 / total
+        for grad in grads:
+            grad *= scale
+        if inner.alpha:
+            for grad, W in zip(grads, inner.coefs):
+                grad += inner.alpha * W
+        inner.optimizer.step(inner.parameters, grads)
+        return loss_sum
+
+    def _minibatch_epoch(self, rows):
+        inner = self.inner
+        order, seeds = self._block_seeds(rows)
+        state = (list(inner.parameters), inner.optimizer, 0.0)
+        parameters, optimizer, loss_sum = rows.runner.chain(
+            _minibatch_epoch, [rows.handles[i] for i in order], state,
+            [seeds[i] for i in order], spec=self.spec, weighted=rows.weighted,
+        )
+        for mine, theirs in zip(inner.parameters, parameters):
+            mine[...] = theirs
+        # The same optimizer object (the estimator keeps it across warm
+        # starts) takes over the state the last block left.
+        vars(inner.optimizer).update(vars(optimizer))
+        return loss_sum
+
+    def _mixing_epoch(self, rows):
+        inner = self.inner
+        _, seeds = self._block_seeds(rows)
+        model = rows.runner.broadcast(inner, len(rows.handles))
+        mistakes, coef_mix, intercept_mix, sums = rows.reduce(_mixing_epoch, seeds, model=model)
+        n = rows.n_samples
+        inner.coef[...] = coef_mix / n
+        inner.intercept[...] = intercept_mix / n
+        if inner.average:
+            inner.coef_sum += sums[0]
+            inner.intercept_sum += sums[1]
+        inner.visits += n
+        inner.last[...] = inner.visits
+        inner.converged = mistakes == 0
+        return mistakes
+
+    def mean_loss(self, X, Y, sample_weight):
+        rows = X
+        state = rows.runner.broadcast(self._state(), len(rows.handles))
+        loss_sum, total = rows.reduce(_loss_parts, spec=self.spec, state=state)
+        return loss_sum / total
+
+
+# ------------------------------------------------------------ collections
+
+
+def _check_columns(estimator, X, reset):
+    """The feature names and count of X against the estimator's, as ``validate_data`` checks.
+
+    A DataFrame's are read from its metadata (an empty pandas frame with its
+    columns): scikit-learn does not read the columns of a lazy frame itself.
+    """
+    metadata = X if isinstance(X, da.Array) else getattr(X, "_meta", X)
+    validate_data(estimator, metadata, reset=reset, skip_check_array=True)
+
+
+def _zero_width(n_rows):
+    """A stand-in with ``n_rows`` rows and no bytes, to get scikit-learn's own messages."""
+    return np.empty((n_rows, 0))
+
+
+def _as_array(collection, lengths):
+    """A Dask array of a Dask array, DataFrame or Series (rows chunked, columns whole)."""
+    if not isinstance(collection, da.Array):
+        if not hasattr(collection, "to_dask_array"):
+            raise TypeError(
+                f"Expected a dask array, DataFrame or Series, got {type(collection).__name__}. "
+                "Pass X, y and sample_weight as dask collections (or y and sample_weight "
+                "as in-memory arrays)."
+            )
+        with warnings.catch_warnings():
+            # A string column becomes an object array, as np.asarray makes it in memory.
+            warnings.filterwarnings("ignore", message="Dask currently has limited support for "
+                                    "converting pandas extension dtypes")
+            collection = collection.to_dask_array(lengths=lengths)
+    if collection.ndim > 1 and any(len(c) > 1 for c in collection.chunks[1:]):
+        # Each task needs whole rows: join the column blocks where they live.
+        collection = collection.rechunk({axis: -1 for axis in range(1, collection.ndim)})
+    return collection
+
+
+def _rows_like(values, X, name):
+    """``y`` or ``sample_weight`` as a Dask array with the row blocks of ``X``."""
+    if values is None:
+        return None
+    if isinstance(values, da.Array) or hasattr(values, "to_dask_array"):
+        values = _as_array(values, lengths=True)
+    else:
+        values = np.asarray(values)
+    n_rows, n_values = X.shape[0], values.shape[0] if values.ndim else 1
+    if n_values != n_rows:
+        if name == "sample_weight":
+            # scikit-learn's _check_sample_weight message, without building
+            # an array as long as the data on the client to get it.
+            raise ValueError(f"sample_weight.shape == {values.shape}, expected {(n_rows,)}!")
+        check_consistent_length(_zero_width(n_rows), _zero_width(n_values))
+    chunks = (X.chunks[0],) + tuple((size,) for size in values.shape[1:])
+    if isinstance(values, da.Array):
+        return values.rechunk(chunks)
+    return da.from_array(values, chunks=chunks)
+
+
+def _blocks(array):
+    """The row blocks of a Dask array as Delayed objects, in row order."""
+    return None if array is None else list(array.to_delayed().ravel())
+
+
+def _training_dtype(estimator, X, first_call):
+    """The dtype ``validate_data`` would give X: its float dtype, else float64."""
+    if not first_call:
+        return estimator._dtype
+    dtype = np.dtype(X.dtype)
+    if dtype.kind == "f":
+        dtype = dtype.newbyteorder("=")
+    return dtype if dtype in FLOAT_DTYPES else np.dtype(np.float64)
+
+
+def _shell(estimator):
+    """A copy of the estimator for the workers: parameters and fitted weights only."""
+    shell = copy.copy(estimator)
+    # The callback may hold anything (a plot, a file); the workers never call it.
+    shell.callback = None
+    for name in _CLIENT_ONLY:
+        shell.__dict__.pop(name, None)
+    return shell
+
+
+# --------------------------------------------------------------------- fit
+
+
+def fit(estimator, X, y, sample_weight, *, classes, incremental):
+    """``fit`` (or ``partial_fit``) of ``estimator`` on Dask collections.
+
+    The block-wise counterpart of ``BaseTrained._fit``: it validates, encodes
+    and weighs the rows where they live, makes the in-memory draws in the
+    in-memory order, and hands the rows to ``estimator._run`` inside a
+    :class:`_DaskModel`.
+
+    Parameters
+    ----------
+    estimator : BaseTrained
+        The estimator to train.
+    X : dask array or DataFrame of shape (n_samples, n_features)
+        Training data, chunked along the rows.
+    y : dask array or Series, or array-like, of shape (n_samples,)
+        Targets; rechunked to the row blocks of X where needed.
+    sample_weight : dask array or Series, array-like, float or None
+        Weights of the samples.
+    classes : array-like or None
+        ``partial_fit``'s ``classes``.
+    incremental : bool
+        True for ``partial_fit`` (one epoch, state kept).
+
+    Returns
+    -------
+    estimator
+        The fitted estimator.
+    """
+    if incremental and estimator.early_stopping:
+        # The in-memory fit refuses this before it reads any data: its message.
+        estimator._fit(None, None, None, classes, incremental)
+    first_call = not hasattr(estimator, "n_iter_") or not (incremental or estimator.warm_start)
+    runner = _runner(X)
+    _check_columns(estimator, X, reset=first_call)
+    X = _as_array(X, lengths=True)
+    if any(math.isnan(size) for size in X.chunks[0]):
+        X = X.compute_chunk_sizes()
+    y = _rows_like(y, X, "y")
+    constant_weight = isinstance(sample_weight, (int, float, np.number))
+    if constant_weight:
+        # Equal weights train as none at all; only their validity matters.
+        check_weights(np.full(1, sample_weight), "sample_weight", "sample")
+        sample_weight = None
+    sample_weight = _rows_like(sample_weight, X, "sample_weight")
+    dtype = _training_dtype(estimator, X, first_call)
+    if first_call:
+        estimator._dtype = dtype
+    classifier = hasattr(estimator, "_encode_targets")
+
+    weight_blocks = _blocks(sample_weight) or [None] * X.numblocks[0]
+    checked = runner.persist(
+        delayed(_checked_block, pure=False)(xb, yb, wb, _shell(estimator), dtype)
+        for xb, yb, wb in zip(_blocks(X), _blocks(y), weight_blocks)
+    )
+    handles = list(checked)
+    try:
+        return _fit_checked(estimator, runner, checked, X.shape, y, sample_weight, dtype,
+                            classifier, classes, incremental, first_call, handles)
+    finally:
+        runner.release(handles)
+
+
+def _combined_labels(summaries):
+    """The distinct labels of all blocks and the count of each."""
+    labels = np.unique(np.concatenate([s[1] for s in summaries]))
+    counts = np.zeros(len(labels))
+    for _, block_labels, block_counts, _ in summaries:
+        np.add.at(counts, np.searchsorted(labels, block_labels), block_counts)
+    return labels, counts
+
+
+def _class_factors(estimator, labels, counts, incremental):
+    """The normalised weight of each class, or None (``_training_weights``'s class part)."""
+    if not hasattr(estimator, "class_weight") or estimator.class_weight is None:
+        return None
+    if incremental and estimator.class_weight == "balanced":
+        # Raises the in-memory message: partial_fit refuses "balanced".
+        estimator._training_weights(_zero_width(0), np.zeros(0, dtype=np.intp), None, True)
+    per_class = estimator._class_weights()
+    if per_class is None:
+        # "balanced" from the global counts: the counts as the weights of one
+        # row per class give compute_class_weight exactly the in-memory sums.
+        k = len(estimator.classes_)
+        class_counts = np.zeros(k)
+        class_counts[np.searchsorted(estimator.classes_, labels)] = counts
+        per_class = compute_class_weight(
+            "balanced", classes=np.arange(k), y=np.arange(k), sample_weight=class_counts
+        )
+    return _normalised(per_class)
+
+
+def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, classifier,
+                 classes, incremental, first_call, handles):
+    summaries = runner.gather(runner.map(_block_summary, checked, classifier=classifier))
+    n_samples = sum(s[0] for s in summaries)
+    if n_samples == 0:
+        # The in-memory message, from scikit-learn itself.
+        check_array(_zero_width(0).reshape((0,) + shape[1:]), estimator=estimator)
+    if classifier:
+        labels, counts = _combined_labels(summaries)
+        stand_in = labels
+    else:
+        labels = counts = None
+        stand_in = np.zeros((1,) + y.shape[1:], dtype=dtype)
+    # The estimator's own target checks, on the distinct labels: the classes,
+    # their messages (one class, unseen labels, warm start) and n_outputs.
+    Y_probe, _ = estimator._targets(stand_in, classes, first_call, incremental)
+
+    weight_scale = 1.0
+    if sample_weight is not None:
+        tops = [s[3] for s in summaries if s[3] is not None]
+        weight_scale = max(tops)
+        if not weight_scale > 0:
+            # The in-memory message for weights that are all zero.
+            check_weights(np.zeros(1), "sample_weight", "sample")
+    class_factors = _class_factors(estimator, labels, counts, incremental) if classifier else None
+
+    if first_call or not incremental:
+        random_state = check_random_state(estimator.random_state)
+        estimator._random_state = random_state
+    else:
+        random_state = estimator._random_state
+    if first_call:
+        # The initial weights are the first draws, as in memory.
+        estimator._initialize(shape[1], Y_probe.shape[1], random_state, dtype)
+        estimator._optimizer = None
+        estimator._training = None
+    splits = [None] * len(checked)
+    if estimator.early_stopping:
+        seeds = random_state.randint(np.iinfo(np.int32).max, size=len(checked))
+        splits = [(estimator.validation_fraction, int(seed)) for seed in seeds]
+
+    shell = runner.broadcast(_shell(estimator))
+    prepared = runner.map(_prepared_block, checked, splits, shell=shell,
+                          weight_scale=weight_scale, class_factors=class_factors, dtype=dtype)
+    handles += prepared
+    if estimator.early_stopping:
+        train = runner.map(_item, prepared, index=0)
+        held_out = runner.map(_item, prepared, index=1)
+        handles += train + held_out
+    else:
+        train, held_out = prepared, []
+    stats = runner.gather(runner.map(_block_stats, train + held_out, weighted=True))
+    given = sample_weight is not None or class_factors is not None
+    weighted = given and not all(s[2] for s in stats)
+    if weighted and not any(s[3] for s in stats):
+        raise ValueError(
+            "All sample weights times class weights are zero: there is nothing to "
+            "learn from. Give at least one sample of a weighted class a positive weight."
+        )
+    train_stats = stats[:len(train)]
+    training = _Rows(runner, train, [s[0] for s in train_stats], weighted)
+    training.total_weight = (
+        sum(s[1] for s in train_stats) if weighted else float(training.n_samples)
+    )
+    validation = None
+    if estimator.early_stopping:
+        val_rows = _Rows(runner, held_out, [s[0] for s in stats[len(train):]], weighted)
+        if val_rows.n_samples < 2 or training.n_samples < 1:
+            raise ValueError(
+                f"early_stopping needs a validation set of at least 2 samples; "
+                f"validation_fraction={estimator.validation_fraction} of {n_samples} samples "
+                "leaves too few. Increase validation_fraction or disable early_stopping."
+            )
+        validation = (val_rows, None, None, None)
+
+    wrapped = []
+
+    def wrap_model(inner):
+        wrapped.append(_DaskModel(inner, training.n_samples, random_state, estimator.shuffle))
+        return wrapped[0]
+
+    if validation is not None:
+        # _run hands the loop estimator._validation_score, which would predict
+        # in memory: for this fit it scores the held-out blocks where they live.
+        estimator._validation_score = _HeldOutScore(estimator, wrapped, classifier)
+    try:
+        return estimator._run(
+            training, None, None, validation, random_state, incremental, first_call,
+            n_samples=training.n_samples, total_weight=training.total_weight,
+            wrap_model=wrap_model,
+        )
+    finally:
+        estimator.__dict__.pop("_validation_score", None)
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def _accuracy_parts(block, shell, weighted):
+    """Weighted count of held-out rows predicted right, and their total weight."""
+    correct = shell._predict_validated(block.X) == shell._score_targets(block.Y)
+    if weighted:
+        return float(np.dot(correct, block.w)), float(np.sum(block.w))
+    return float(np.count_nonzero(correct)), float(correct.shape[0])
+
+
+def _target_sums(block, weighted):
+    """Total weight and weighted sum of each target (for the mean R^2 compares with)."""
+    Y = block.Y.astype(np.float64)
+    w = block.w if weighted else np.ones(Y.shape[0])
+    return float(np.sum(w)), w @ Y
+
+
+def _squares(block, shell, mean, weighted):
+    """Weighted sums of squares about the mean and of the residuals, per target."""
+    Y = block.Y.astype(np.float64)
+    w = block.w if weighted else np.ones(Y.shape[0])
+    residuals = Y - shell._decision_values(block.X)
+    return w @ (Y - mean) ** 2, w @ residuals**2
+
+
+def _r2(total_squares, residual_squares):
+    """R^2 averaged over the targets, with scikit-learn's answers for constant targets."""
+    scores = np.where(
+        total_squares > 0,
+        1 - residual_squares / np.where(total_squares > 0, total_squares, 1),
+        np.where(residual_squares == 0, 1.0, 0.0),
+    )
+    return float(np.mean(scores))
+
+
+class _HeldOutScore:
+    """The early-stopping score of the held-out blocks, computed where they live."""
+
+    def __init__(self, estimator, wrapped, classifier):
+        self.estimator = estimator
+        self.wrapped = wrapped
+        self.classifier = classifier
+        self.mean = None
+
+    def __call__(self, rows, y_val, sample_weight_val):
+        estimator = self.estimator
+        # The perceptron publishes its weights from its model; networks train
+        # the estimator's arrays in place.
+        estimator._publish(self.wrapped[0].inner)
+        shell = rows.runner.broadcast(_shell(estimator))
+        if self.classifier:
+            right, total = rows.reduce(_accuracy_parts, shell=shell)
+            return right / total
+        if self.mean is None:
+            total, sums = rows.reduce(_target_sums)
+            self.mean = sums / total
+        squares, residuals = rows.reduce(_squares, shell=shell, mean=self.mean)
+        return _r2(squares, residuals)
+
+
+# ------------------------------------------------------------- prediction
+
+
+def _predict_block(X, shell, method_name):
+    """The estimator's own method on one block (its names were checked on the client)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return getattr(shell, method_name)(X)
+
+
+def _prediction(estimator, method_name, X):
+    """The lazy result of ``method_name`` on a Dask array with whole rows per block."""
+    n_features = X.shape[1] if X.ndim > 1 else 1
+    with warnings.catch_warnings():
+        # A probe row on the client gives the result's dtype and width.
+        warnings.simplefilter("ignore")
+        probe = getattr(estimator, method_name)(np.zeros((1, n_features)))
+    shell = delayed(_shell(estimator), pure=True)
+    if probe.ndim == 1:
+        return X.map_blocks(_predict_block, shell, method_name, dtype=probe.dtype,
+                            drop_axis=1, meta=probe[:0])
+    return X.map_blocks(_predict_block, shell, method_name, dtype=probe.dtype,
+                        chunks=(X.chunks[0], probe.shape[1:]), meta=probe[:0])
+
+
+def predict(estimator, method_name, X):
+    """``predict``, ``predict_proba`` or ``decision_function`` on a Dask collection.
+
+    Parameters
+    ----------
+    estimator : BaseTrained
+        A fitted estimator.
+    method_name : {"predict", "predict_proba", "decision_function"}
+        The method to map over the blocks.
+    X : dask array or DataFrame of shape (n_samples, n_features)
+        Input samples.
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy: each block is computed on the worker holding it, with the
+        estimator sent once as one node of the graph.  Its row blocks are
+        those of X (unknown sizes for a DataFrame).
+    """
+    check_is_fitted(estimator)
+    _check_columns(estimator, X, reset=False)
+    return _prediction(estimator, method_name, _as_array(X, lengths=None))
+
+
+def score(estimator, X, y, sample_weight):
+    """``score`` on Dask collections: accuracy (classifiers) or R^2 (regressors).
+
+    Parameters
+    ----------
+    estimator : BaseTrained
+        A fitted estimator.
+    X : dask array or DataFrame of shape (n_samples, n_features)
+        Test samples.
+    y : dask array or Series, or array-like
+        True labels or values.
+    sample_weight : dask array or Series, array-like or None
+        Weights of the samples.
+
+    Returns
+    -------
+    float
+        The score, computed block by block on the workers.
+    """
+    check_is_fitted(estimator)
+    _check_columns(estimator, X, reset=False)
+    X = _as_array(X, lengths=True)
+    y = _rows_like(y, X, "y")
+    sample_weight = _rows_like(sample_weight, X, "sample_weight")
+    predicted = _prediction(estimator, "predict", X)
+    w = sample_weight
+    if hasattr(estimator, "_encode_targets"):
+        right = predicted == y
+        if w is None:
+            return float(right.mean().compute())
+        num, den = dask.compute((right * w).sum(), w.sum())
+        return float(num / den)
+    Y = y.reshape((y.shape[0], -1)).astype(np.float64)
+    residuals = Y - predicted.reshape((y.shape[0], -1))
+    w = da.ones(Y.shape[0], chunks=Y.chunks[0]) if w is None else w.astype(np.float64)
+    mean = (w @ Y) / w.sum()
+    squares, residual_squares = dask.compute(w @ (Y - mean) ** 2, w @ residuals**2)
+    return _r2(squares, residual_squares)

@@ -1,0 +1,508 @@
+"""The estimators on a Dask cluster: the same weights, the same messages, lazy predictions.
+
+Every test runs against the session's ``distributed.LocalCluster`` (two
+single-threaded worker processes, see ``conftest.dask_client``), so every
+block, weight and result is pickled between processes as on a real cluster.
+The in-memory fit is the reference throughout: a full-batch fit on Dask
+blocks must give its weights to 1e-10 relative (only the order of the
+additions differs), whatever the chunking.
+"""
+
+import io
+import re
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import make_blobs, make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+
+from sknn_basic import (
+    PerceptronClassifier,
+    SigmoidGDClassifier,
+    TwoLayerBackpropClassifier,
+    TwoLayerBackpropRegressor,
+)
+from sknn_basic._lessons import LESSON_FIGURES, S3_PARAMS, S6_PARAMS
+
+da = pytest.importorskip("dask.array", reason="dask is not installed (pip install '.[dask]')")
+dd = pytest.importorskip("dask.dataframe", reason="dask.dataframe is not installed")
+pytest.importorskip("distributed", reason="distributed is not installed")
+pytest.importorskip("dask_ml", reason="dask-ml is not installed (pip install '.[test]')")
+
+pytestmark = [
+    pytest.mark.usefixtures("dask_client"),
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+]
+
+RTOL = 1e-10
+UNEVEN = (1, 230, 7, 400, 162)
+EVEN = (200, 200, 200, 200)
+ALIGNED = (200, 400, 200)
+
+
+def blocks(array, chunks):
+    return da.from_array(array, chunks=(chunks,) + array.shape[1:])
+
+
+def weights_of(est):
+    if hasattr(est, "coefs_"):
+        return [*est.coefs_, *est.intercepts_]
+    return [est.coef_, est.intercept_]
+
+
+def assert_same_weights(dask_fit, memory_fit, rtol=RTOL):
+    for got, want in zip(weights_of(dask_fit), weights_of(memory_fit), strict=True):
+        assert_allclose(got, want, rtol=rtol, atol=0)
+
+
+def fit_both(est, X, y, chunks, **fit_params):
+    memory = clone(est).fit(X, y, **fit_params)
+    dask_params = {k: blocks(v, chunks) for k, v in fit_params.items()}
+    on_dask = clone(est).fit(blocks(X, chunks), blocks(y, chunks), **dask_params)
+    return on_dask, memory
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(n_samples=800, n_features=6, n_informative=4, random_state=0)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def three_classes():
+    X, y = make_classification(n_samples=800, n_features=6, n_informative=4, n_classes=3,
+                               random_state=1)
+    return X, y
+
+
+FULL_BATCH = {
+    "sigmoid log loss": SigmoidGDClassifier(batch_size=None, max_iter=20, tol=None,
+                                            random_state=0),
+    "sigmoid squared, 3 classes": SigmoidGDClassifier(
+        batch_size=None, loss="squared_error", max_iter=20, tol=None, random_state=0),
+    "softmax with alpha": SigmoidGDClassifier(batch_size=None, alpha=1e-2, max_iter=20,
+                                              tol=None, random_state=0),
+    "backprop nesterov tanh": TwoLayerBackpropClassifier(
+        batch_size=None, n_hidden=5, activation="tanh", nesterovs_momentum=True,
+        learning_rate=0.5, max_iter=20, tol=None, random_state=0),
+    "backprop adam relu": TwoLayerBackpropClassifier(
+        batch_size=None, n_hidden=5, activation="relu", solver="adam", learning_rate=0.05,
+        max_iter=20, tol=None, random_state=0),
+}
+
+
+@pytest.mark.parametrize("chunks", [UNEVEN, EVEN], ids=["uneven", "even"])
+@pytest.mark.parametrize("name", list(FULL_BATCH))
+def test_full_batch_weights_equal_the_in_memory_fit(name, chunks, binary, three_classes):
+    X, y = three_classes if ("3 classes" in name or "softmax" in name) else binary
+    on_dask, memory = fit_both(FULL_BATCH[name], X, y, chunks)
+    assert_same_weights(on_dask, memory)
+    assert_allclose(on_dask.loss_curve_, memory.loss_curve_, rtol=RTOL)
+    assert on_dask.n_iter_ == memory.n_iter_ == 20 and on_dask.t_ == memory.t_
+
+
+def test_regressor_weights_and_r2_equal_the_in_memory_fit():
+    X, y = make_regression(n_samples=600, n_features=5, n_targets=2, noise=5, random_state=0)
+    y = y / y.std(axis=0)
+    est = TwoLayerBackpropRegressor(batch_size=None, n_hidden=4, learning_rate=0.05,
+                                    max_iter=15, tol=None, random_state=0)
+    on_dask, memory = fit_both(est, X, y, (300, 1, 299))
+    assert_same_weights(on_dask, memory)
+    Xd, yd = blocks(X, (250, 350)), blocks(y, (250, 350))
+    assert on_dask.score(Xd, yd) == pytest.approx(memory.score(X, y), rel=1e-12)
+    assert_allclose(on_dask.predict(Xd).compute(), memory.predict(X), rtol=1e-12)
+
+
+def test_the_lessons_s3_and_s6_runs_on_a_cluster(reference, lesson_split):
+    """The course's numbers, computed block by block on two worker processes."""
+    X_train, X_test, y_train, y_test = lesson_split
+    chunks = (100, 7, 1, X_train.shape[0] - 108)
+    Xd, yd = blocks(X_train, chunks), blocks(y_train, chunks)
+    s3 = SigmoidGDClassifier(**S3_PARAMS)
+    s6 = TwoLayerBackpropClassifier(**S6_PARAMS)
+    # Two fits at once: each epoch waits on the cluster far more than it computes.
+    with ThreadPoolExecutor(2) as pool:
+        s3, s6 = pool.map(lambda est: est.fit(Xd, yd), (s3, s6))
+
+    figures = LESSON_FIGURES["S3_sigmoid_gd_admissions"]
+    assert figures["weights"] == reference["S3_sigmoid_gd_admissions"]["weights"]
+    assert_allclose(s3.coef_.ravel(), figures["weights"], rtol=0, atol=1e-8)
+    assert_allclose(2 * np.array(s3.loss_curve_[1::100]), figures["train_mse_every_100_epochs"],
+                    rtol=0, atol=1e-8)
+    assert s3.score(X_test, y_test) == pytest.approx(figures["test_accuracy"], abs=1e-12)
+    assert_same_weights(s3, SigmoidGDClassifier(**S3_PARAMS).fit(X_train, y_train))
+
+    figures = LESSON_FIGURES["S6_backprop_admissions"]
+    assert_allclose(s6.coefs_[0], figures["weights_input_hidden"], rtol=0, atol=1e-8)
+    assert_allclose(s6.coefs_[1].ravel(), figures["weights_hidden_output"], rtol=0, atol=1e-8)
+    assert s6.score(X_test, y_test) == pytest.approx(figures["test_accuracy"], abs=1e-12)
+    assert_same_weights(s6, TwoLayerBackpropClassifier(**S6_PARAMS).fit(X_train, y_train))
+
+
+def test_class_and_sample_weights_without_intercept(binary, three_classes):
+    X, y = three_classes
+    rng = np.random.RandomState(0)
+    sample_weight = rng.uniform(0, 3, size=len(y))
+    sample_weight[:50] = 0
+    est = SigmoidGDClassifier(batch_size=None, class_weight="balanced", fit_intercept=False,
+                              max_iter=15, tol=None, random_state=0)
+    on_dask, memory = fit_both(est, X, y, UNEVEN, sample_weight=sample_weight)
+    assert_same_weights(on_dask, memory)
+    assert not on_dask.intercept_.any()
+    X, y = binary
+    est = TwoLayerBackpropClassifier(batch_size=None, class_weight={0: 3.0, 1: 0.5},
+                                     max_iter=15, tol=None, random_state=0)
+    on_dask, memory = fit_both(est, X, y, EVEN)
+    assert_same_weights(on_dask, memory)
+    # A constant sample weight trains as none (as in memory).
+    est = SigmoidGDClassifier(batch_size=None, max_iter=5, tol=None, random_state=0)
+    assert_same_weights(clone(est).fit(blocks(X, EVEN), blocks(y, EVEN), sample_weight=2.5),
+                        clone(est).fit(X, y))
+
+
+def test_tol_verbose_and_callback_behave_as_in_memory(binary):
+    X, y = binary
+    seen = {"memory": [], "dask": []}
+
+    def recorder(key):
+        def callback(est, info):
+            seen[key].append((info["epoch"], info["loss"]))
+        return callback
+
+    est = SigmoidGDClassifier(batch_size=None, learning_rate=0.5, tol=1e-3, n_iter_no_change=3,
+                              max_iter=300, verbose=1, random_state=0)
+    outputs = {}
+    for key, data in (("memory", (X, y)), ("dask", (blocks(X, UNEVEN), blocks(y, UNEVEN)))):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            fitted = clone(est).set_params(callback=recorder(key)).fit(*data)
+        outputs[key] = (fitted, out.getvalue())
+    (on_dask, dask_out), (memory, memory_out) = outputs["dask"], outputs["memory"]
+    assert memory.n_iter_ < 300 and on_dask.n_iter_ == memory.n_iter_
+    assert dask_out == memory_out and "Stopped after" in dask_out
+    assert [e for e, _ in seen["dask"]] == [e for e, _ in seen["memory"]]
+    assert_allclose([l for _, l in seen["dask"]], [l for _, l in seen["memory"]], rtol=RTOL)
+    assert_same_weights(on_dask, memory)
+
+    # A callback that returns True stops the fit after that epoch.
+    stopper = clone(est).set_params(verbose=0, callback=lambda est, info: info["epoch"] == 2)
+    assert stopper.fit(blocks(X, EVEN), blocks(y, EVEN)).n_iter_ == 3
+
+
+def test_adaptive_schedule_momentum_and_warm_start(binary):
+    X, y = binary
+    Xd, yd = blocks(X, UNEVEN), blocks(y, UNEVEN)
+    # A step long enough to overshoot: the schedule halves it, on the
+    # cluster at the same epochs as in memory; a warm start goes on from there.
+    overshooting = SigmoidGDClassifier(batch_size=None, learning_rate=5.0, max_iter=25,
+                                       tol=None, random_state=0, warm_start=True)
+    # Momentum: the velocities are the optimizer's, kept across the warm start.
+    momentum = TwoLayerBackpropClassifier(batch_size=None, n_hidden=6, learning_rate=2.0,
+                                          momentum=0.9, max_iter=15, tol=None,
+                                          random_state=0, warm_start=True)
+    for est in (overshooting, momentum):
+        memory, on_dask = clone(est), clone(est)
+        for _ in range(2):
+            memory.fit(X, y)
+            on_dask.fit(Xd, yd)
+            assert on_dask.learning_rate_ == memory.learning_rate_
+            assert_same_weights(on_dask, memory)
+    assert memory._optimizer.velocities is not None
+    assert_allclose(on_dask._optimizer.velocities[0], memory._optimizer.velocities[0], rtol=RTOL)
+    assert clone(overshooting).fit(X, y).learning_rate_ < overshooting.learning_rate
+
+
+def test_partial_fit_on_dask_equals_in_memory_partial_fit(binary):
+    X, y = binary
+    est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=3, random_state=0)
+    memory, on_dask = clone(est), clone(est)
+    for rows in (slice(0, 500), slice(500, 800), slice(0, 800)):
+        memory.partial_fit(X[rows], y[rows], classes=[0, 1])
+        on_dask.partial_fit(blocks(X[rows], (100, 1, X[rows].shape[0] - 101)),
+                            blocks(y[rows], (100, 1, X[rows].shape[0] - 101)), classes=[0, 1])
+    assert on_dask.n_iter_ == memory.n_iter_ == 3 and on_dask.t_ == memory.t_
+    assert_same_weights(on_dask, memory)
+
+
+def test_early_stopping_holds_out_a_share_of_every_block(binary):
+    X, y = binary
+    est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=4, early_stopping=True,
+                                     validation_fraction=0.2, learning_rate=1.0, max_iter=12,
+                                     tol=None, random_state=0)
+    first = clone(est).fit(blocks(X, UNEVEN), blocks(y, UNEVEN))
+    again = clone(est).fit(blocks(X, UNEVEN), blocks(y, UNEVEN))
+    assert len(first.validation_scores_) == len(first.validation_loss_curve_) == 12
+    assert first.best_validation_score_ == max(first.validation_scores_) > 0.6
+    assert not hasattr(first, "best_loss_")
+    # The per-block split is drawn from random_state: a second fit repeats it.
+    assert first.validation_scores_ == again.validation_scores_
+    assert_same_weights(first, again, rtol=0)
+    # 20 % of each block's rows (rounded up) trained nothing: t_ counts the rest.
+    held_out = sum(int(np.ceil(0.2 * n)) for n in UNEVEN if n > 1)
+    assert first.t_ == 12 * (X.shape[0] - held_out)
+    assert "_validation_score" not in vars(first)
+
+
+def test_minibatches_travel_to_the_blocks(binary):
+    """Mini-batch epochs run where each block lives; aligned, unshuffled blocks equal memory."""
+    X, y = binary
+    est = TwoLayerBackpropClassifier(batch_size=100, n_hidden=4, shuffle=False, max_iter=4,
+                                     tol=None, random_state=0)
+    on_dask, memory = fit_both(est, X, y, ALIGNED)
+    assert_same_weights(on_dask, memory)
+
+    # Shuffled: each epoch visits the blocks in a drawn order, each block's
+    # rows in a drawn order; replaying those draws in memory gives the weights.
+    est = SigmoidGDClassifier(batch_size=100, max_iter=2, tol=None, random_state=3)
+    on_dask = clone(est).fit(blocks(X, ALIGNED), blocks(y, ALIGNED))
+    rng = np.random.RandomState(3)
+    rng.normal(size=(X.shape[1], 1))  # the initial weights come first
+    starts = np.cumsum((0,) + ALIGNED)
+    replay = clone(est).set_params(shuffle=False, warm_start=True, max_iter=1)
+    for epoch in range(2):
+        order = rng.permutation(len(ALIGNED))
+        seeds = rng.randint(np.iinfo(np.int32).max, size=len(ALIGNED))
+        rows = np.concatenate([
+            starts[b] + np.random.RandomState(seeds[b]).permutation(ALIGNED[b]) for b in order
+        ])
+        replay.fit(X[rows], y[rows])
+    assert_same_weights(on_dask, replay)
+
+
+def test_perceptron_parameter_mixing():
+    X, y = make_blobs(n_samples=600, centers=[[-3, -3], [3, 3]], random_state=0)
+    # One block: mixing one set of weights is the rule itself.
+    est = PerceptronClassifier(shuffle=False, max_iter=5, random_state=0)
+    on_dask, memory = fit_both(est, X, y, (600,))
+    assert_array_equal(on_dask.coef_, memory.coef_)
+    # Separable data on four blocks: the mixed weights separate them.
+    for average in (False, True):
+        est = PerceptronClassifier(average=average, max_iter=50, random_state=0)
+        mixed = est.fit(blocks(X, (150, 1, 300, 149)), blocks(y, (150, 1, 300, 149)))
+        assert mixed.score(X, y) == 1.0
+        assert mixed.n_iter_ < 50
+    # Not separable: the averaged mix is close to the averaged rule in memory.
+    X, y = make_classification(n_samples=800, n_features=5, flip_y=0.1, random_state=0)
+    est = PerceptronClassifier(average=True, max_iter=10, tol=None, random_state=0)
+    mixed = clone(est).fit(blocks(X, EVEN), blocks(y, EVEN))
+    assert mixed.score(X, y) >= clone(est).fit(X, y).score(X, y) - 0.03
+    assert mixed.t_ == 10 * 800
+
+
+def test_dataframes_and_series(binary):
+    pd = pytest.importorskip("pandas")
+    X, y = binary
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    target = pd.Series(np.where(y == 1, "yes", "no"), name="admit")
+    est = SigmoidGDClassifier(batch_size=None, max_iter=10, tol=None, random_state=0)
+    memory = clone(est).fit(frame, target)
+    on_dask = clone(est).fit(dd.from_pandas(frame, npartitions=3),
+                             dd.from_pandas(target, npartitions=3))
+    assert_array_equal(on_dask.feature_names_in_, frame.columns)
+    assert_array_equal(on_dask.classes_, ["no", "yes"])
+    assert_same_weights(on_dask, memory)
+    predicted = on_dask.predict(dd.from_pandas(frame, npartitions=4))
+    assert isinstance(predicted, da.Array)
+    assert_array_equal(predicted.compute(), memory.predict(frame))
+    assert on_dask.score(dd.from_pandas(frame, npartitions=2),
+                         dd.from_pandas(target, npartitions=2)) == memory.score(frame, target)
+
+
+def _message(call):
+    with pytest.raises(Exception) as caught:
+        call()
+    return caught.type, str(caught.value)
+
+
+def _with(array, rows, value):
+    array = array.astype(float)
+    array[rows] = value
+    return array
+
+
+def _invalid_fits(X, y):
+    """(name, estimator, X, y, fit keywords, method): inputs the fit must refuse."""
+    weights = np.ones(len(y))
+    sgd = SigmoidGDClassifier(batch_size=None, max_iter=2)
+    return [
+        ("NaN in X", sgd, _with(X, (700, 3), np.nan), y, {}, "fit"),
+        ("inf in X", sgd, _with(X, (5, 0), np.inf), y, {}, "fit"),
+        ("continuous y", sgd, X, y + 0.5, {}, "fit"),
+        ("NaN in y", sgd, X, _with(y, 650, np.nan), {}, "fit"),
+        ("one class", sgd, X, np.zeros_like(y), {}, "fit"),
+        ("negative weight", sgd, X, y, {"sample_weight": _with(weights, 600, -1)}, "fit"),
+        ("zero weights", sgd, X, y, {"sample_weight": 0 * weights}, "fit"),
+        ("weights of a zero class", clone(sgd).set_params(class_weight={0: 0.0, 1: 1.0}), X,
+         np.arange(len(y)) % 2, {"sample_weight": (np.arange(len(y)) % 2 == 0) * 1.0}, "fit"),
+        ("short y", SigmoidGDClassifier(), X, y[:-1], {}, "fit"),
+        ("short weights", SigmoidGDClassifier(), X, y, {"sample_weight": weights[:-3]}, "fit"),
+        ("unknown class_weight key", SigmoidGDClassifier(class_weight={7: 1.0}), X, y, {}, "fit"),
+        ("early stopping in partial_fit", SigmoidGDClassifier(early_stopping=True), X, y,
+         {"classes": [0, 1]}, "partial_fit"),
+        ("balanced in partial_fit", SigmoidGDClassifier(class_weight="balanced"), X, y,
+         {"classes": [0, 1]}, "partial_fit"),
+        ("labels outside classes", SigmoidGDClassifier(), X, y + 1, {"classes": [0, 1]},
+         "partial_fit"),
+        ("no rows", SigmoidGDClassifier(), X[:0], y[:0], {}, "fit"),
+    ]
+
+
+def test_block_wise_validation_raises_the_in_memory_messages(binary):
+    X, y = binary
+    for name, est, bad_X, bad_y, kwargs, method in _invalid_fits(X, y):
+        want = _message(lambda: getattr(clone(est), method)(bad_X, bad_y, **kwargs))
+        chunks = (200, 1, bad_X.shape[0] - 201) if bad_X.shape[0] > 201 else (bad_X.shape[0],)
+        dask_kwargs = {
+            k: blocks(v, chunks) if k == "sample_weight" and len(v) == bad_X.shape[0] else v
+            for k, v in kwargs.items()
+        }
+        got = _message(lambda: getattr(clone(est), method)(
+            blocks(bad_X, chunks), blocks(bad_y, chunks) if len(bad_y) == len(bad_X) else bad_y,
+            **dask_kwargs))
+        assert got == want, name
+
+    fitted = SigmoidGDClassifier(batch_size=None, max_iter=2).fit(X, y)
+    want = _message(lambda: fitted.predict(X[:, :4]))
+    assert _message(lambda: fitted.predict(blocks(X[:, :4], EVEN)).compute()) == want
+    want = _message(lambda: fitted.predict(_with(X, (3, 1), np.nan)))
+    assert _message(lambda: fitted.predict(blocks(_with(X, (3, 1), np.nan), EVEN)).compute()) \
+        == want
+
+
+def test_predictions_are_lazy_and_send_the_weights_once(three_classes):
+    X, y = three_classes
+    est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=5, max_iter=10,
+                                     random_state=0).fit(X, y)
+    Xd = blocks(X, UNEVEN)
+    for method in ("predict", "predict_proba", "decision_function"):
+        lazy = getattr(est, method)(Xd)
+        assert isinstance(lazy, da.Array) and lazy.chunks[0] == UNEVEN
+        graph = dict(lazy.__dask_graph__())
+        holders = [key for key, value in graph.items() if isinstance(value, type(est))
+                   or type(est).__name__ in str(key)]
+        assert len(holders) == 1, method
+        assert_allclose(lazy.compute(), getattr(est, method)(X), rtol=1e-12)
+    assert est.score(Xd, blocks(y, UNEVEN)) == est.score(X, y)
+    weights = np.linspace(0, 1, len(y))
+    assert est.score(Xd, blocks(y, UNEVEN), sample_weight=blocks(weights, UNEVEN)) == \
+        pytest.approx(est.score(X, y, sample_weight=weights), rel=1e-12)
+
+
+def test_dask_ml_scaler_pipeline_end_to_end(binary):
+    from dask_ml.preprocessing import StandardScaler as DaskScaler
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = binary
+    X = X * 10 + 3
+    est = SigmoidGDClassifier(batch_size=None, max_iter=10, tol=None, random_state=0)
+    on_dask = make_pipeline(DaskScaler(), clone(est)).fit(blocks(X, UNEVEN), blocks(y, UNEVEN))
+    memory = make_pipeline(StandardScaler(), clone(est)).fit(X, y)
+    assert_allclose(on_dask[-1].coef_, memory[-1].coef_, rtol=1e-8)
+    predicted = on_dask.predict(blocks(X, EVEN))
+    assert isinstance(predicted, da.Array)
+    assert_array_equal(predicted.compute(), memory.predict(X))
+
+
+def test_incremental_and_parallel_post_fit(binary):
+    from dask_ml.wrappers import Incremental, ParallelPostFit
+
+    X, y = binary
+    est = SigmoidGDClassifier(batch_size=None, random_state=0)
+    wrapped = Incremental(clone(est), shuffle_blocks=False).fit(
+        blocks(X, UNEVEN), blocks(y, UNEVEN), classes=[0, 1])
+    memory = clone(est)
+    start = 0
+    for n in UNEVEN:
+        memory.partial_fit(X[start:start + n], y[start:start + n], classes=[0, 1])
+        start += n
+    assert_same_weights(wrapped.estimator_, memory, rtol=0)
+
+    post = ParallelPostFit(clone(est).set_params(max_iter=10)).fit(X, y)
+    lazy = post.predict_proba(blocks(X, EVEN))
+    assert isinstance(lazy, da.Array)
+    assert_allclose(lazy.compute(), post.estimator.predict_proba(X), rtol=0)
+
+
+def test_joblib_dask_backend_runs_searches_on_the_cluster(binary):
+    import joblib
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    X, y = binary
+    est = SigmoidGDClassifier(batch_size=None, max_iter=20, tol=None, random_state=0)
+    local = cross_val_score(est, X, y, cv=3)
+    grid = {"learning_rate": [0.5, 2.0]}
+    local_search = GridSearchCV(est, grid, cv=3).fit(X, y)
+    with joblib.parallel_backend("dask"):
+        remote = cross_val_score(est, X, y, cv=3, n_jobs=-1)
+        search = GridSearchCV(est, grid, cv=3, n_jobs=-1).fit(X, y)
+    assert_array_equal(remote, local)
+    assert search.best_params_ == local_search.best_params_
+    assert_array_equal(search.cv_results_["mean_test_score"],
+                       local_search.cv_results_["mean_test_score"])
+
+
+def test_without_a_client_the_local_scheduler_gives_the_same_weights(binary):
+    import dask
+
+    X, y = binary
+    est = SigmoidGDClassifier(batch_size=None, class_weight="balanced", max_iter=8, tol=None,
+                              random_state=0)
+    with dask.config.set(scheduler="synchronous"):
+        on_dask = clone(est).fit(blocks(X, UNEVEN), blocks(y, UNEVEN))
+        predicted = on_dask.predict(blocks(X, EVEN)).compute()
+    memory = clone(est).fit(X, y)
+    assert_same_weights(on_dask, memory)
+    assert_array_equal(predicted, memory.predict(X))
+
+
+def test_the_client_never_holds_the_data():
+    """A fit on data generated on the workers, 5x larger than the client may grow."""
+    psutil = pytest.importorskip("psutil", reason="psutil measures the client's memory")
+    n_rows, n_features = 1_000_000, 40
+    X = da.random.RandomState(0).normal(size=(n_rows, n_features), chunks=(125_000, n_features))
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    data_bytes = n_rows * n_features * 8
+    allowed = data_bytes // 5
+
+    process = psutil.Process()
+    peak = [process.memory_info().rss]
+    before = peak[0]
+    done = threading.Event()
+
+    def watch():
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], process.memory_info().rss)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        est = SigmoidGDClassifier(batch_size=None, max_iter=3, tol=None, random_state=0).fit(X, y)
+        accuracy = est.score(X, y)
+    finally:
+        done.set()
+        watcher.join()
+    growth = peak[0] - before
+    print(f"data {data_bytes / 2**20:.0f} MiB, client peak growth {growth / 2**20:.1f} MiB")
+    assert growth < allowed
+    assert accuracy > 0.9
+
+
+def test_the_documented_example_runs(dask_client):
+    import runpy
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "examples" / "dask_larger_than_memory.py"
+    example = runpy.run_path(str(path), run_name="example")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        out = io.StringIO()
+        with redirect_stdout(out):
+            example["run"](dask_client, n_rows=20_000)
+    assert re.search(r"largest relative difference from the in-memory fit: \S+e-1[0-9]", out.getvalue())
