@@ -178,11 +178,14 @@ class PerceptronClassifier(BaseTrainedClassifier):
 
     Notes
     -----
-    The rule is sequential, so it runs in a compiled kernel when numba is
-    installed (``pip install sknn-basic[fast]``) and in an exact NumPy kernel
-    otherwise; both give the same weights.  When training ends with mistakes
-    in its last epoch the data were not separated, and a
-    ``ConvergenceWarning`` says so: XOR is the classic case.
+    The rule is sequential, so it runs in a kernel compiled at install
+    (Cython), or in an exact NumPy kernel where no compiler was available;
+    both give the same weights, for float32 and float64 alike.  Inputs so
+    large that a decision value or a weight overflows the dtype (beyond about
+    1e150 in float64) raise ``PerceptronOverflowError``, a ValueError that
+    says to rescale the features.  When training ends with mistakes in its
+    last epoch the data were not separated, and a ``ConvergenceWarning`` says
+    so: XOR is the classic case.
 
     Sample weights scale the updates; they cannot be equivalent to repeated
     rows because a repeated row is judged again by the already updated weights.

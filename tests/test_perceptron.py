@@ -1,4 +1,4 @@
-"""PerceptronClassifier: Rosenblatt's rule exactly, the logic gates (S1), both kernels."""
+"""PerceptronClassifier: Rosenblatt's rule exactly, the logic gates (S1) and its contracts."""
 
 import warnings
 
@@ -10,7 +10,6 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from sknn_basic import PerceptronClassifier
-from sknn_basic import _perceptron_kernels as kernels
 
 # Most data here is not linearly separable or trained for a few epochs on purpose:
 # the perceptron's ConvergenceWarning is expected and not under test (tests of
@@ -112,47 +111,6 @@ def test_averaged_perceptron_is_the_mean_of_visited_weights():
     np.testing.assert_allclose(clf.coef_[0], total_w / 120, rtol=1e-10)
     np.testing.assert_allclose(clf.intercept_[0], total_b / 120, rtol=1e-10)
     assert not hasattr(clf, "predict_proba")
-
-
-@pytest.mark.skipif(not kernels.numba_available(), reason="numba is not installed (optional 'fast' extra)")
-@pytest.mark.parametrize("average", [False, True])
-@pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("n_outputs", [1, 3])
-def test_numba_and_numpy_kernels_give_identical_weights(average, sparse, n_outputs):
-    rng = np.random.RandomState(0)
-    X = rng.randn(500, 12)
-    if sparse:
-        X[rng.rand(*X.shape) < 0.6] = 0
-    Y = np.eye(3)[rng.randint(0, 3, 500)][:, :n_outputs] if n_outputs > 1 else \
-        rng.randint(0, 2, (500, 1)).astype(float)
-    sw = rng.choice([0.0, 0.5, 1.0, 2.0], 500)
-    results = []
-    for use_numba in (True, False):
-        state = [np.zeros((n_outputs, 12)), np.zeros(n_outputs), np.zeros((n_outputs, 12)),
-                 np.zeros(n_outputs), np.zeros(n_outputs, dtype=np.int64)]
-        t = 0
-        data = sp.csr_matrix(X) if sparse else X
-        mistakes = []
-        for epoch in range(5):
-            order = np.random.RandomState(epoch).permutation(500).astype(np.int64)
-            m, t = kernels.run_epoch(data, Y, sw, order, state[0], state[1], 0.7, True, average,
-                                     state[2], state[3], state[4], t, use_numba=use_numba)
-            mistakes.append(m)
-        results.append((state, t, mistakes))
-    (a, ta, ma), (b, tb, mb) = results
-    assert ta == tb == 2500
-    assert ma == mb
-    for x, z in zip(a, b):
-        assert_array_equal(x, z)
-
-
-def test_numpy_kernel_through_the_estimator(monkeypatch):
-    X, y = make_classification(n_samples=300, n_features=8, random_state=4)
-    fast = PerceptronClassifier(max_iter=5, tol=None, random_state=0, average=True).fit(X, y)
-    monkeypatch.setattr(kernels, "_NUMBA_KERNELS", False)
-    slow = PerceptronClassifier(max_iter=5, tol=None, random_state=0, average=True).fit(X, y)
-    assert_array_equal(fast.coef_, slow.coef_)
-    assert_array_equal(fast.intercept_, slow.intercept_)
 
 
 def test_learning_rate_only_scales_weights():
