@@ -8,6 +8,7 @@ is run again at the end and the less disturbed attempt is kept.
 """
 
 import math
+import os
 import sys
 import time
 import warnings
@@ -894,6 +895,10 @@ class Suite:
 
     def _torch_task(self, key, batch, dtype):
         def task():
+            # PyTorch's OpenMP threads would otherwise spin after each of its
+            # operations, taking the cores from the BLAS threads of the
+            # contender timed next (seconds lost on two busy cores).
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
                 import torch  # noqa: F401
             except ImportError:
