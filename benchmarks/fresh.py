@@ -86,8 +86,8 @@ class Environment:
 
     def describe(self):
         if self.build:
-            text = (f"a fresh virtual environment (python -m venv) with only `pip install "
-                    f"{REPO.name}` (the default install)")
+            text = ("a fresh virtual environment (python -m venv) with only `pip install .` "
+                    "of the working tree (the default install)")
             if self.install_seconds is not None:
                 text += (f": the install took {self.install_seconds:.0f} s and added "
                          f"{self.size / 2**20:.0f} MiB (sknn-basic and its dependencies)")
