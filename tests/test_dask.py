@@ -506,3 +506,17 @@ def test_the_documented_example_runs(dask_client):
         with redirect_stdout(out):
             example["run"](dask_client, n_rows=20_000)
     assert re.search(r"largest relative difference from the in-memory fit: \S+e-1[0-9]", out.getvalue())
+
+
+def test_the_readme_example(dask_client):
+    """The README's three lines, on the session's cluster (not a new one) and on fewer rows."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Larger than memory", 1)[1]
+    code = re.search(r"```py\n(.*?)```", section, flags=re.S).group(1)
+    assert len(code.strip().splitlines()) == 3 and "Client()" in code
+    code = code.replace("Client()", "session_client")
+    code = code.replace("4_000_000", "40_000").replace("500_000", "5_000")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        exec(code, {"session_client": dask_client})
+    assert float(out.getvalue()) > 0.9

@@ -1,7 +1,7 @@
 """
-================================================
+==================================================
 Larger than memory: the same fit on a Dask cluster
-================================================
+==================================================
 
 The estimators accept Dask arrays and DataFrames.  A full-batch fit then
 runs where the blocks of rows live: every epoch the weights go to the
