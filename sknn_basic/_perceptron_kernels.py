@@ -54,15 +54,6 @@ except ImportError:  # built without a C compiler: the NumPy kernel serves
 
 KERNELS = ("compiled", "numpy")
 
-# Transitional, until tests/test_perceptron.py drops its two numba tests (now
-# in tests/test_perceptron_kernels.py): numba is no longer used.
-_NUMBA_KERNELS = False
-
-
-def numba_available():
-    """Always False: the compiled kernel is built at install (see compiled_available)."""
-    return False
-
 
 class PerceptronOverflowError(ValueError):
     """Rosenblatt's rule overflowed the floating dtype: the inputs are too large."""
