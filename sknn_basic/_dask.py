@@ -699,6 +699,11 @@ def _class_factors(estimator, labels, counts, incremental):
 
 def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, classifier,
                  classes, incremental, first_call, handles):
+    """The rest of :func:`fit` once the blocks are validated: targets, weights, draws, training.
+
+    Every future it creates is appended to ``handles``, which the caller
+    releases whatever happens.
+    """
     summaries = runner.gather(runner.map(_block_summary, checked, classifier=classifier))
     n_samples = sum(s[0] for s in summaries)
     if n_samples == 0:
