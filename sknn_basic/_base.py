@@ -425,6 +425,25 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             ensure_all_finite=issparse(X),
         )
 
+    def _scores(self, X):
+        """The decision values of validated X, or a clear error where they overflow.
+
+        Finite inputs far larger than the training data (or a float32 model
+        on inputs near float32's range) can overflow the products; no
+        prediction is then better than an infinite or NaN one.
+        """
+        # Overflow is checked below, once, with a message that says what to do.
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = self._decision_values(X)
+        if not np.isfinite(scores).all():
+            raise ValueError(
+                f"{type(self).__name__}'s decision values overflowed the {scores.dtype} "
+                "range on this X (its values are too large for the fitted weights). "
+                "Rescale X as the training data were scaled (for example with the "
+                "StandardScaler fitted on them), or pass float64 data."
+            )
+        return scores
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -628,14 +647,14 @@ class BaseTrainedClassifier(ClassifierMixin, BaseTrained):
         """
         if is_dask_collection(X):
             return _dask().predict(self, "decision_function", X)
-        scores = self._decision_values(self._validate_X(X))
+        scores = self._scores(self._validate_X(X))
         # Contiguous for the caller, whatever the layout of the product.
         return np.ascontiguousarray(scores[:, 0] if scores.shape[1] == 1 else scores)
 
     _positive_at_zero = False
 
     def _predict_validated(self, X):
-        scores = self._decision_values(X)
+        scores = self._scores(X)
         if scores.shape[1] == 1:
             positive = scores[:, 0] >= 0 if self._positive_at_zero else scores[:, 0] > 0
             # A bool array viewed as int8 indexes without a converted copy.
@@ -709,7 +728,7 @@ class BaseTrainedRegressor(RegressorMixin, BaseTrained):
         return tags
 
     def _validation_score(self, X, Y, sample_weight):
-        return float(r2_score(Y, self._decision_values(X), sample_weight=sample_weight))
+        return float(r2_score(Y, self._scores(X), sample_weight=sample_weight))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -770,7 +789,7 @@ class BaseTrainedRegressor(RegressorMixin, BaseTrained):
         """
         if is_dask_collection(X):
             return _dask().predict(self, "predict", X)
-        outputs = np.ascontiguousarray(self._decision_values(self._validate_X(X)))
+        outputs = np.ascontiguousarray(self._scores(self._validate_X(X)))
         return outputs[:, 0] if self._y_ndim == 1 else outputs
 
     def score(self, X, y, sample_weight=None):

@@ -170,7 +170,7 @@ class BaseNetworkClassifier(NetworkMixin, BaseTrainedClassifier):
 
     def _output_values(self, X):
         """Outputs of the output units (sigmoid or softmax) for validated X."""
-        scores = self._decision_values(X)
+        scores = self._scores(X)
         with np.errstate(over="ignore"):
             return K.ACTIVATIONS[self._output_activation()](scores, scores)
 

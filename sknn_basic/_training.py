@@ -273,7 +273,13 @@ def train(
             epoch = record.n_iter
             order = random_state.permutation(n_samples) if needs_order else None
             saved = _copy(model.parameters)
-            loss = model.run_epoch(X, Y, sample_weight, order) / total_weight
+            try:
+                loss = model.run_epoch(X, Y, sample_weight, order) / total_weight
+            except BaseException:
+                # An epoch that raised (an overflow the kernel reports, a
+                # Ctrl-C) leaves the weights as they were before it.
+                _restore(model.parameters, saved)
+                raise
             # Let the next epoch's permutation replace this one, not join it.
             order = None
             loss += model.penalty()

@@ -184,3 +184,35 @@ def test_n_iter_counts_the_current_fit(Est, data):
         stream.partial_fit(X, y, **kwargs)
     # A stream of partial_fit calls is one run: one epoch each.
     assert stream.n_iter_ == 3 and len(stream.loss_curve_) == 3
+
+
+# ----------------------------------------------- extreme but finite inputs
+
+
+@pytest.mark.parametrize("Est", ALL)
+@pytest.mark.parametrize("dtype, huge", [(np.float64, 1e300), (np.float32, 3e38)])
+def test_predictions_never_overflow_silently(Est, data, dtype, huge):
+    X, y = data
+    est = _quiet_fit(Est(random_state=0, max_iter=5, tol=None), X.astype(dtype), y)
+    Z = (X * huge / np.abs(X).max()).astype(dtype)
+    assert np.all(np.isfinite(Z))
+    methods = [m for m in ("decision_function", "predict_proba", "predict") if hasattr(est, m)]
+    for method in methods:
+        try:
+            out = getattr(est, method)(Z)
+        except ValueError as exc:
+            assert "overflowed" in str(exc) and "Rescale X" in str(exc)
+        else:
+            assert out.dtype.kind != "f" or np.all(np.isfinite(out))
+
+
+def test_an_epoch_that_raises_leaves_the_weights_as_before(data):
+    from sknn_basic._perceptron_kernels import PerceptronOverflowError
+
+    X, y = data
+    est = _quiet_fit(PerceptronClassifier(random_state=0, max_iter=3, tol=None), X, y)
+    before = _weights(est).copy()
+    with pytest.raises(PerceptronOverflowError, match="rescale|Rescale|StandardScaler"):
+        est.partial_fit(X * 1e300, y)
+    assert_array_equal(_weights(est), before)
+    assert np.all(np.isfinite(est.decision_function(X)))

@@ -77,7 +77,7 @@ def run(args, printer):
         pipeline = make_pipeline(AdmissionsPreprocessor(), estimator)
         progress = f"[{position}/{len(models)}] cross-validating {name} ..."
         # One untimed warm-up fit on the first training fold, so that one-off
-        # costs (numba loading its compiled perceptron kernel, lazy imports)
+        # costs (lazy imports, first-touch memory)
         # do not count as fit time; its warnings repeat those of the folds.
         printer.run(
             name, lambda: clone(pipeline).fit(X.iloc[first_train], y.iloc[first_train]),
