@@ -21,6 +21,7 @@ SECTIONS = [
     ("memory", "Peak memory during fit on W1"),
     ("lessons", "Against the lessons' per-record loops (S3, S6), for information"),
     ("fresh", "Fresh processes of the default install"),
+    ("loader", "Reading the admissions file: load_admissions against pandas.read_csv"),
 ]
 
 

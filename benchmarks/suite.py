@@ -70,6 +70,7 @@ class Mode:
     fresh_datasets: tuple = SMALL_DATASETS
     fresh_folds: int = 5
     fixed_repeats: int = 45  # one-epoch fits timed on S7, per contender
+    loader_rows: int = 13_000_000  # rows of the admissions file read (about 190 MB)
     disturbed_threshold: float = 0.15
     reruns: int = 1
     rerun_budget: float = 600.0  # seconds of reruns at most
@@ -89,7 +90,7 @@ MODES = {
         scaling_sizes_mlp=(10_000, 30_000, 100_000),
         cv_folds=10, loop_epochs={"S3": 100, "S6": 90}, rss=False, w2=True,
         defaults_on=("W1",), predict_seconds=0.05, reruns=0, fresh_build=False,
-        fresh_repeats=3, fixed_repeats=21,
+        fresh_repeats=3, fixed_repeats=21, loader_rows=1_000_000,
     ),
     # For the test suite: tiny sizes, checks that everything runs and writes.
     "smoke": Mode(
@@ -98,7 +99,7 @@ MODES = {
         cv_folds=3, loop_epochs={"S3": 3, "S6": 3}, rss=False, w2=False,
         defaults_on=("W1",), predict_seconds=0.0, reruns=0, fresh_build=False,
         fresh_repeats=1, fresh_datasets=("iris", "two_moons"), fresh_folds=2,
-        fixed_repeats=3,
+        fixed_repeats=3, loader_rows=20_000,
     ),
 }
 
@@ -1037,6 +1038,38 @@ class Suite:
 
         return task
 
+    # ------------------------------------------------------------ loader
+
+    def add_loader_rows(self):
+        self.add("loader", "loader-time", self._loader_task, rerun=False)
+
+    def _loader_task(self):
+        from . import loader
+
+        figures = loader.measure(self.mode.loader_rows, repeats=self.mode.repeats,
+                                 memory=self.mode.rss)
+        workload = f"{figures['rows']:,} rows ({figures['megabytes']:.0f} MB)"
+        seconds = figures["seconds"]
+        rows = [Row(
+            key="loader-time", section="loader", pair="load_admissions / pd.read_csv",
+            workload=workload, setting="a synthetic admissions CSV, every cell valid",
+            metric="read time", unit="s", sknn=seconds["load_admissions"],
+            other=seconds["read_csv"], target=loader.TIME_TARGET,
+            target_text=str(loader.TIME_TARGET), other_name="pandas.read_csv",
+            notes=[f"median of {self.mode.repeats} alternating reads; load_admissions also "
+                   "validates every cell and keeps its messages (file, column, first bad row)"],
+        )]
+        if figures["delta_bytes"] is not None:
+            delta = figures["delta_bytes"]
+            rows.append(Row(
+                key="loader-memory", section="loader", pair="load_admissions / pd.read_csv",
+                workload=workload, setting="peak memory growth of a fresh process reading it",
+                metric="peak memory", unit="B", sknn=delta["load_admissions"],
+                other=delta["read_csv"], target=loader.MEMORY_TARGET,
+                target_text=str(loader.MEMORY_TARGET), other_name="pandas.read_csv",
+            ))
+        return rows
+
     # --------------------------------------------------------- building
 
     def build(self):
@@ -1050,6 +1083,7 @@ class Suite:
         self.add_scaling()
         self.add_memory_rows()
         self.add_fresh_rows()
+        self.add_loader_rows()
         return self
 
 
