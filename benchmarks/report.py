@@ -22,6 +22,7 @@ SECTIONS = [
     ("lessons", "Against the lessons' per-record loops (S3, S6), for information"),
     ("fresh", "Fresh processes of the default install"),
     ("loader", "Reading the admissions file: load_admissions against pandas.read_csv"),
+    ("dask", "On a Dask cluster: full-batch epochs against the same fit in memory, and dask-ml"),
 ]
 
 

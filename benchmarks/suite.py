@@ -71,6 +71,7 @@ class Mode:
     fresh_folds: int = 5
     fixed_repeats: int = 45  # one-epoch fits timed on S7, per contender
     loader_rows: int = 13_000_000  # rows of the admissions file read (about 190 MB)
+    dask_rows: int = 2_000_000  # rows x 50 of the Dask section; 0 skips it
     disturbed_threshold: float = 0.15
     reruns: int = 1
     rerun_budget: float = 600.0  # seconds of reruns at most
@@ -90,7 +91,7 @@ MODES = {
         scaling_sizes_mlp=(10_000, 30_000, 100_000),
         cv_folds=10, loop_epochs={"S3": 100, "S6": 90}, rss=False, w2=True,
         defaults_on=("W1",), predict_seconds=0.05, reruns=0, fresh_build=False,
-        fresh_repeats=3, fixed_repeats=21, loader_rows=1_000_000,
+        fresh_repeats=3, fixed_repeats=21, loader_rows=1_000_000, dask_rows=200_000,
     ),
     # For the test suite: tiny sizes, checks that everything runs and writes.
     "smoke": Mode(
@@ -99,7 +100,7 @@ MODES = {
         cv_folds=3, loop_epochs={"S3": 3, "S6": 3}, rss=False, w2=False,
         defaults_on=("W1",), predict_seconds=0.0, reruns=0, fresh_build=False,
         fresh_repeats=1, fresh_datasets=("iris", "two_moons"), fresh_folds=2,
-        fixed_repeats=3, loader_rows=20_000,
+        fixed_repeats=3, loader_rows=20_000, dask_rows=0,
     ),
 }
 
@@ -1070,6 +1071,30 @@ class Suite:
             ))
         return rows
 
+    # -------------------------------------------------------------- dask
+
+    def add_dask_rows(self):
+        self.add("dask", "dask-cluster", self._dask_task, rerun=False)
+
+    def _dask_task(self):
+        from . import dask_bench
+
+        notes = self.section_notes.setdefault("dask", [])
+        if not self.mode.dask_rows:
+            notes.append(f"skipped in {self.mode.name} mode (a LocalCluster costs seconds "
+                         "to start); `python -m benchmarks --only dask` runs it.")
+            return []
+        try:
+            rows, facts = dask_bench.dask_rows(n_rows=self.mode.dask_rows, progress=_progress)
+        except ImportError as exc:
+            notes.append(f"dask, distributed or dask-ml is not importable ({exc}): the "
+                         "section was skipped (`pip install \"sknn-basic[dask]\" dask-ml`).")
+            return []
+        notes.append("Projection on paper from the measured per-row compute and per-epoch "
+                     "overhead (no cluster of that size was run):\n\n"
+                     + dask_bench.projection(facts))
+        return rows
+
     # --------------------------------------------------------- building
 
     def build(self):
@@ -1084,6 +1109,7 @@ class Suite:
         self.add_memory_rows()
         self.add_fresh_rows()
         self.add_loader_rows()
+        self.add_dask_rows()
         return self
 
 

@@ -179,6 +179,14 @@ def _normalised(weights):
     return weights / largest
 
 
+def raise_all_weights_zero():
+    """The error for sample weights whose products with the class weights are all zero."""
+    raise ValueError(
+        "All sample weights times class weights are zero: there is nothing to "
+        "learn from. Give at least one sample of a weighted class a positive weight."
+    )
+
+
 def _in_training_dtype(weights, dtype):
     """Weights in the data's dtype, or None where all are one (the unweighted path)."""
     if weights is None or np.all(weights == 1):
@@ -220,13 +228,43 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             **self._target_validation,
         )
 
-    def _fit(self, X, y, sample_weight, classes, incremental):
+    def _check_call(self, incremental):
+        """Refuse what a call cannot do before any data is read (in memory or on Dask)."""
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: each call sees one "
                 "chunk, so there is no held-out set to stop on. Set early_stopping=False "
                 "to train on a stream, or call fit to stop early."
             )
+
+    def _start(self, n_features, n_outputs, dtype, first_call, incremental):
+        """The random state of this call; on a first call, the initial weights too.
+
+        The initial weights are the first draws: this is what makes the
+        lessons' runs reproducible from their seed.
+        """
+        if first_call or not incremental:
+            random_state = check_random_state(self.random_state)
+            self._random_state = random_state
+        else:
+            random_state = self._random_state
+        if first_call:
+            self._initialize(n_features, n_outputs, random_state, dtype)
+            self._optimizer = None
+            self._training = None
+        return random_state
+
+    def _check_split_sizes(self, n_train, n_validation, n_samples):
+        """Early stopping needs two held-out samples and one to train on."""
+        if n_validation < 2 or n_train < 1:
+            raise ValueError(
+                f"early_stopping needs a validation set of at least 2 samples; "
+                f"validation_fraction={self.validation_fraction} of {n_samples} samples "
+                "leaves too few. Increase validation_fraction or disable early_stopping."
+            )
+
+    def _fit(self, X, y, sample_weight, classes, incremental):
+        self._check_call(incremental)
         first_call = not hasattr(self, "n_iter_") or not (incremental or self.warm_start)
         X, y = self._validate_training_data(X, y, reset=first_call)
         if first_call:
@@ -235,17 +273,7 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         sample_weight = self._training_weights(X, strata, sample_weight, incremental)
         del y
 
-        if first_call or not incremental:
-            random_state = check_random_state(self.random_state)
-            self._random_state = random_state
-        else:
-            random_state = self._random_state
-        if first_call:
-            # The initial weights are the first draws: this is what makes the
-            # lessons' runs reproducible from their seed.
-            self._initialize(X.shape[1], Y.shape[1], random_state, X.dtype)
-            self._optimizer = None
-            self._training = None
+        random_state = self._start(X.shape[1], Y.shape[1], X.dtype, first_call, incremental)
 
         validation = None
         if self.early_stopping:
@@ -263,8 +291,12 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         )
 
     def _run(self, X, Y, sample_weight, validation, random_state, incremental, first_call, *,
-             n_samples, total_weight, wrap_model=None):
-        """Train a model on prepared rows and publish the record (in memory or on Dask)."""
+             n_samples, total_weight, wrap_model=None, score_validation=None):
+        """Train a model on prepared rows and publish the record (in memory or on Dask).
+
+        ``wrap_model`` wraps the model where the rows live elsewhere, and
+        ``score_validation`` replaces the in-memory validation score there.
+        """
         model = self._make_model(n_samples, self._dtype, restart=not incremental or first_call)
         if wrap_model is not None:
             model = wrap_model(model)
@@ -292,7 +324,7 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             total_weight=total_weight,
             record=record,
             validation=validation,
-            score_validation=self._validation_score,
+            score_validation=score_validation or self._validation_score,
             on_epoch=None if self.callback is None else self._call_back(model),
         )
         self._store_record(record, model)
@@ -361,12 +393,7 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             train_idx, val_idx = train_test_split(
                 indices, test_size=self.validation_fraction, random_state=random_state
             )
-        if len(val_idx) < 2 or len(train_idx) < 1:
-            raise ValueError(
-                f"early_stopping needs a validation set of at least 2 samples; "
-                f"validation_fraction={self.validation_fraction} of {X.shape[0]} samples "
-                "leaves too few. Increase validation_fraction or disable early_stopping."
-            )
+        self._check_split_sizes(len(train_idx), len(val_idx), X.shape[0])
         train_idx.sort()
         val_idx.sort()
         sw_train = None if sample_weight is None else sample_weight[train_idx]
@@ -554,12 +581,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseTrained):
         """Sample weight times class weight, checked and normalised; None where all equal."""
         sample_weight = self._sample_weights(X, sample_weight)
         if self.class_weight is not None:
-            if incremental and self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight='balanced' is not supported by partial_fit: its weights "
-                    "depend on the whole data set. Compute them once with "
-                    "sklearn.utils.compute_class_weight and pass them as a dict."
-                )
+            self._check_class_weight_for(incremental)
             per_class = self._class_weights()
             if per_class is None:
                 per_class = compute_class_weight(
@@ -568,11 +590,17 @@ class BaseTrainedClassifier(ClassifierMixin, BaseTrained):
             weights = _normalised(per_class)[y_index]
             sample_weight = weights if sample_weight is None else sample_weight * weights
         if sample_weight is not None and not np.any(sample_weight > 0):
-            raise ValueError(
-                "All sample weights times class weights are zero: there is nothing to "
-                "learn from. Give at least one sample of a weighted class a positive weight."
-            )
+            raise_all_weights_zero()
         return _in_training_dtype(sample_weight, X.dtype)
+
+    def _check_class_weight_for(self, incremental):
+        """partial_fit cannot use "balanced": its weights need the whole data set."""
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: its weights "
+                "depend on the whole data set. Compute them once with "
+                "sklearn.utils.compute_class_weight and pass them as a dict."
+            )
 
     def _validation_score(self, X, y, sample_weight):
         correct = self._predict_validated(X) == y

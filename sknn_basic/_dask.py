@@ -53,7 +53,7 @@ import dask
 import dask.array as da
 import numpy as np
 from dask import delayed
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import compute_class_weight
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
@@ -64,7 +64,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _perceptron_kernels
-from ._base import FLOAT_DTYPES, _native, _normalised, check_weights
+from ._base import FLOAT_DTYPES, _native, _normalised, check_weights, raise_all_weights_zero
 from ._network import LayeredModel
 from .perceptron import _PerceptronModel
 
@@ -76,7 +76,7 @@ SPLIT_EVERY = 8
 #: block's task rather than by a broadcast before them.
 INLINE_BYTES = 2**16
 #: Fitted state of the estimator that the workers never need.
-_CLIENT_ONLY = ("_training", "_optimizer", "_random_state", "_model", "_validation_score")
+_CLIENT_ONLY = ("_training", "_optimizer", "_random_state", "_model")
 
 
 # ----------------------------------------------------------------- blocks
@@ -634,9 +634,7 @@ def fit(estimator, X, y, sample_weight, *, classes, incremental):
     estimator
         The fitted estimator.
     """
-    if incremental and estimator.early_stopping:
-        # The in-memory fit refuses this before it reads any data: its message.
-        estimator._fit(None, None, None, classes, incremental)
+    estimator._check_call(incremental)
     first_call = not hasattr(estimator, "n_iter_") or not (incremental or estimator.warm_start)
     runner = _runner(X)
     _check_columns(estimator, X, reset=first_call)
@@ -681,9 +679,7 @@ def _class_factors(estimator, labels, counts, incremental):
     """The normalised weight of each class, or None (``_training_weights``'s class part)."""
     if not hasattr(estimator, "class_weight") or estimator.class_weight is None:
         return None
-    if incremental and estimator.class_weight == "balanced":
-        # Raises the in-memory message: partial_fit refuses "balanced".
-        estimator._training_weights(_zero_width(0), np.zeros(0, dtype=np.intp), None, True)
+    estimator._check_class_weight_for(incremental)
     per_class = estimator._class_weights()
     if per_class is None:
         # "balanced" from the global counts: the counts as the weights of one
@@ -728,16 +724,8 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
             check_weights(np.zeros(1), "sample_weight", "sample")
     class_factors = _class_factors(estimator, labels, counts, incremental) if classifier else None
 
-    if first_call or not incremental:
-        random_state = check_random_state(estimator.random_state)
-        estimator._random_state = random_state
-    else:
-        random_state = estimator._random_state
-    if first_call:
-        # The initial weights are the first draws, as in memory.
-        estimator._initialize(shape[1], Y_probe.shape[1], random_state, dtype)
-        estimator._optimizer = None
-        estimator._training = None
+    # The initial weights are the first draws, as in memory.
+    random_state = estimator._start(shape[1], Y_probe.shape[1], dtype, first_call, incremental)
     splits = [None] * len(checked)
     if estimator.early_stopping:
         seeds = random_state.randint(np.iinfo(np.int32).max, size=len(checked))
@@ -757,10 +745,7 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
     given = sample_weight is not None or class_factors is not None
     weighted = given and not all(s[2] for s in stats)
     if weighted and not any(s[3] for s in stats):
-        raise ValueError(
-            "All sample weights times class weights are zero: there is nothing to "
-            "learn from. Give at least one sample of a weighted class a positive weight."
-        )
+        raise_all_weights_zero()
     train_stats = stats[:len(train)]
     training = _Rows(runner, train, [s[0] for s in train_stats], weighted)
     training.total_weight = (
@@ -769,12 +754,7 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
     validation = None
     if estimator.early_stopping:
         val_rows = _Rows(runner, held_out, [s[0] for s in stats[len(train):]], weighted)
-        if val_rows.n_samples < 2 or training.n_samples < 1:
-            raise ValueError(
-                f"early_stopping needs a validation set of at least 2 samples; "
-                f"validation_fraction={estimator.validation_fraction} of {n_samples} samples "
-                "leaves too few. Increase validation_fraction or disable early_stopping."
-            )
+        estimator._check_split_sizes(training.n_samples, val_rows.n_samples, n_samples)
         validation = (val_rows, None, None, None)
 
     wrapped = []
@@ -783,18 +763,13 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
         wrapped.append(_DaskModel(inner, training.n_samples, random_state, estimator.shuffle))
         return wrapped[0]
 
-    if validation is not None:
-        # _run hands the loop estimator._validation_score, which would predict
-        # in memory: for this fit it scores the held-out blocks where they live.
-        estimator._validation_score = _HeldOutScore(estimator, wrapped, classifier)
-    try:
-        return estimator._run(
-            training, None, None, validation, random_state, incremental, first_call,
-            n_samples=training.n_samples, total_weight=training.total_weight,
-            wrap_model=wrap_model,
-        )
-    finally:
-        estimator.__dict__.pop("_validation_score", None)
+    # The held-out blocks are scored where they live, not predicted in memory.
+    score = _HeldOutScore(estimator, wrapped, classifier) if validation is not None else None
+    return estimator._run(
+        training, None, None, validation, random_state, incremental, first_call,
+        n_samples=training.n_samples, total_weight=training.total_weight,
+        wrap_model=wrap_model, score_validation=score,
+    )
 
 
 # ---------------------------------------------------------------- scoring
