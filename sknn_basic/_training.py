@@ -169,16 +169,13 @@ class _Guard:
             and _within(model.parameters, model.weight_limit)
         )
 
-    def remember_best(self, saved):
-        self.best = saved
-
     def recover(self, X, Y, sample_weight):
         model = self.model
         for candidate in (self.best, self.initial):
             if candidate is None:
                 continue
             _restore(model.parameters, candidate)
-            if X is None or math.isfinite(model.mean_loss(X, Y, sample_weight)):
+            if math.isfinite(model.mean_loss(X, Y, sample_weight)):
                 return
         _restore(model.parameters, self.initial)
 
@@ -295,7 +292,7 @@ def train(
                 record.stop_reason = "diverged"
                 break
             if loss < state.best_loss:
-                guard.remember_best(saved)
+                guard.best = saved
             previous_loss = record.loss_curve[-1] if record.loss_curve else math.inf
             record.n_iter += 1
             record.t += n_samples
