@@ -7,6 +7,7 @@ matplotlib's object interface on an Agg canvas: no window, no global pyplot
 state.
 """
 
+import textwrap
 from pathlib import Path
 
 from ._errors import MissingPackageError, UsageError
@@ -70,7 +71,8 @@ def save_loss_curves(path, curves):
                     color="tab:orange")
         ax.set_title(model)
         ax.set_xlabel("epoch")
-        ax.set_ylabel(what)
+        # Long descriptions on two lines, or the panel's height cuts them.
+        ax.set_ylabel(textwrap.fill(what, 38))
         ax.grid(alpha=0.3)
         ax.legend()
     _save(figure, FigureCanvasAgg, path)
