@@ -254,13 +254,25 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             self._training = None
         return random_state
 
-    def _check_split_sizes(self, n_train, n_validation, n_samples):
-        """Early stopping needs two held-out samples and one to train on."""
+    def _check_split_sizes(self, n_train, n_validation, n_samples, weights=None):
+        """Early stopping needs two held-out samples and one to train on.
+
+        ``weights``, where given, are the total weights of the training and the
+        held-out part: each must be positive, or one side has nothing to say.
+        """
         if n_validation < 2 or n_train < 1:
             raise ValueError(
                 f"early_stopping needs a validation set of at least 2 samples; "
                 f"validation_fraction={self.validation_fraction} of {n_samples} samples "
                 "leaves too few. Increase validation_fraction or disable early_stopping."
+            )
+        if weights is not None and not (weights[0] > 0 and weights[1] > 0):
+            part = "training" if not weights[0] > 0 else "held-out"
+            raise ValueError(
+                f"early_stopping's split left the {part} part with a total sample weight "
+                "of zero: the positive weights all fell on the other side. Give more "
+                "samples a positive weight, change validation_fraction, or disable "
+                "early_stopping."
             )
 
     def _fit(self, X, y, sample_weight, classes, incremental):
@@ -393,11 +405,14 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             train_idx, val_idx = train_test_split(
                 indices, test_size=self.validation_fraction, random_state=random_state
             )
-        self._check_split_sizes(len(train_idx), len(val_idx), X.shape[0])
         train_idx.sort()
         val_idx.sort()
         sw_train = None if sample_weight is None else sample_weight[train_idx]
         sw_val = None if sample_weight is None else sample_weight[val_idx]
+        self._check_split_sizes(
+            len(train_idx), len(val_idx), X.shape[0],
+            weights=None if sample_weight is None else (sw_train.sum(), sw_val.sum()),
+        )
         validation = (X[val_idx], Y[val_idx], sw_val, self._score_targets(Y[val_idx]))
         return X[train_idx], Y[train_idx], sw_train, validation
 

@@ -563,6 +563,9 @@ def _rows_like(values, X, name):
         return None
     if isinstance(values, da.Array) or hasattr(values, "to_dask_array"):
         values = _as_array(values, lengths=True)
+        if any(math.isnan(size) for size in values.chunks[0]):
+            # A filtered collection (y[mask]) does not know its blocks' lengths.
+            values = values.compute_chunk_sizes()
     else:
         values = np.asarray(values)
     n_rows, n_values = X.shape[0], values.shape[0] if values.ndim else 1
@@ -714,6 +717,10 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
     # The estimator's own target checks, on the distinct labels: the classes,
     # their messages (one class, unseen labels, warm start) and n_outputs.
     Y_probe, _ = estimator._targets(stand_in, classes, first_call, incremental)
+    if not classifier:
+        # The stand-in says nothing of the targets' scale, which the output
+        # weights' divergence limit follows: take it from the blocks.
+        estimator._target_scale = float(abs(y).max().compute())
 
     weight_scale = 1.0
     if sample_weight is not None:

@@ -85,10 +85,13 @@ def softmax_into(z, out):
     """Softmax over the last axis into ``out``."""
     if out is not z:
         out[...] = z
-    # Shifting by the row maximum keeps exp() at most 1: no overflow.  The
-    # shift leaves the result unchanged but for rounding, so it is skipped
-    # where no exp() can overflow (one reduction instead of two passes).
-    if not np.maximum.reduce(out, axis=None) < EXP_SAFE:
+    # Shifting by the row maximum keeps exp() at most 1 (no overflow) and
+    # makes each row's largest term 1 (no row whose every exp() underflows to
+    # 0/0).  The shift leaves the result unchanged but for rounding, so it is
+    # skipped where every value is safe either way: two fast reductions over
+    # the whole array instead of a row-wise one.
+    if not (-EXP_SAFE < np.minimum.reduce(out, axis=None)
+            and np.maximum.reduce(out, axis=None) < EXP_SAFE):
         out -= np.maximum.reduce(out, axis=-1, keepdims=True)
     np.exp(out, out=out)
     out /= row_sums(out)

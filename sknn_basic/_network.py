@@ -241,7 +241,8 @@ class LayeredModel:
         diff = output - Y
         loss_sum = K.loss_sum(self.loss, self.output_activation, diff, Y, sample_weight)
         total = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
-        return loss_sum / total
+        # Rows that all weigh nothing carry no loss (a held-out block of zeros).
+        return loss_sum / total if total > 0 else 0.0
 
     def penalty(self):
         """The L2 term ``alpha / 2 * sum ||W||^2`` of the objective."""

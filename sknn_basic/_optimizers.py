@@ -68,6 +68,10 @@ class Optimizer:
         """Drop the state that carries past steps forward; False where there is none."""
         return False
 
+    def reset(self):
+        """Drop every state built from past gradients (after a diverged run)."""
+        self.forget()
+
     def end_epoch(self, loss, previous_loss):
         """Apply the schedule after an epoch; True where it answered an overshoot."""
         if self.schedule != "adaptive" or not loss > RISE * previous_loss:
@@ -205,6 +209,12 @@ class AdamOptimizer(Optimizer):
             np.divide(m, grad, out=grad)
             grad *= lr
             param -= grad
+
+    def reset(self):
+        self.t = 0
+        for m, v in zip(self.first_moments, self.second_moments):
+            m[...] = 0
+            v[...] = 0
 
 
 #: Optimizers by the name of the estimators' ``solver`` parameter.

@@ -171,6 +171,10 @@ class _Guard:
 
     def recover(self, X, Y, sample_weight):
         model = self.model
+        # Velocities or moments built from the diverging gradients would
+        # throw the next fit (a warm start, a partial_fit) off at once.
+        if model.optimizer is not None:
+            model.optimizer.reset()
         for candidate in (self.best, self.initial):
             if candidate is None:
                 continue
@@ -276,6 +280,8 @@ def train(
                 # An epoch that raised (an overflow the kernel reports, a
                 # Ctrl-C) leaves the weights as they were before it.
                 _restore(model.parameters, saved)
+                if optimizer is not None:
+                    optimizer.reset()
                 raise
             # Let the next epoch's permutation replace this one, not join it.
             order = None

@@ -16,6 +16,7 @@ rank``.  That file is not shipped with the package.  Instead
   lessons' split and feature preparation exactly.
 """
 
+import csv
 import math
 import os
 import warnings
@@ -142,7 +143,9 @@ def load_admissions(path):
             f"expected {list(ADMISSIONS_COLUMNS)} (extra columns are ignored). "
             f"Fix the header line."
         )
-    check_unique_columns(names, ADMISSIONS_COLUMNS, source, error=AdmissionsDataError)
+    # pandas renames a repeated header ("gre", "gre.1"): check the header as
+    # written, so that a second "gre" column is refused rather than ignored.
+    check_unique_columns(_header(path), ADMISSIONS_COLUMNS, source, error=AdmissionsDataError)
     if raw.shape[0] == 0:
         raise AdmissionsDataError(
             f"{source} has a header but no data rows; add one line per applicant."
@@ -171,6 +174,12 @@ def load_admissions(path):
     }
     # copy=False: the checked columns become the frame, not copies of it.
     return pd.DataFrame(columns, copy=False)
+
+
+def _header(path):
+    """The column names of a CSV file's first line, as written (stripped)."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        return [name.strip() for name in next(csv.reader(handle), [])]
 
 
 def _read_csv(path, **options):

@@ -39,7 +39,9 @@ class _PerceptronModel:
         self.coef_sum = np.zeros_like(self.coef)
         self.intercept_sum = np.zeros_like(self.intercept)
         self.last = np.zeros(n_outputs, dtype=np.int64)
-        self.visits = 0
+        # The visit count is an array so that restoring the parameters (the
+        # best validation epoch, a diverged epoch) restores it with the sums.
+        self._visit_count = np.zeros(1, dtype=np.int64)
         self.converged = False
         self.configure(learning_rate=1.0, fit_intercept=True, average=False)
 
@@ -50,7 +52,16 @@ class _PerceptronModel:
         self.average = bool(average)
         self.parameters = [self.coef, self.intercept]
         if self.average:
-            self.parameters += [self.coef_sum, self.intercept_sum, self.last]
+            self.parameters += [self.coef_sum, self.intercept_sum, self.last, self._visit_count]
+
+    @property
+    def visits(self):
+        """Samples visited since training began (the averaged perceptron's divisor)."""
+        return int(self._visit_count[0])
+
+    @visits.setter
+    def visits(self, value):
+        self._visit_count[0] = value
 
     def run_epoch(self, X, Y, sample_weight, order):
         if sample_weight is None:
@@ -84,6 +95,8 @@ class _PerceptronModel:
         coef, intercept = self.weights()
         scores = safe_sparse_dot(X, coef.T) + intercept
         wrong = np.sum(Y != (scores >= 0), axis=1)
+        if sample_weight is not None and not np.sum(sample_weight) > 0:
+            return 0.0  # rows that all weigh nothing carry no loss
         return float(np.average(wrong, weights=sample_weight))
 
     def penalty(self):

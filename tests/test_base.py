@@ -216,3 +216,41 @@ def test_an_epoch_that_raises_leaves_the_weights_as_before(data):
         est.partial_fit(X * 1e300, y)
     assert_array_equal(_weights(est), before)
     assert np.all(np.isfinite(est.decision_function(X)))
+
+
+# ------------------------------------------------ state after a hard stop
+
+
+def test_a_warm_refit_after_divergence_trains_normally(data):
+    X, y = data
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        reg = TwoLayerBackpropRegressor(solver="sgd", learning_rate=50, momentum=0.9,
+                                        warm_start=True, random_state=0).fit(X, y * 1.0)
+    # The velocities built from the diverging steps are gone: the advice of
+    # the warning (a lower step) works on the next warm-started fit.
+    assert not any(np.any(v) for v in reg._optimizer.velocities)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg.set_params(learning_rate=1e-3, max_iter=20, tol=None).fit(X, y * 1.0)
+    assert reg.n_iter_ == 20
+
+
+def test_averaged_perceptron_restores_its_visit_count_with_the_best_epoch(data):
+    X, y = data
+    est = _quiet_fit(PerceptronClassifier(average=True, early_stopping=True, max_iter=30,
+                                          n_iter_no_change=10, random_state=0), X, y)
+    best = int(np.argmax(est.validation_scores_))
+    n_train = X.shape[0] - int(np.ceil(0.1 * X.shape[0]))
+    assert best + 1 < est.n_iter_  # the best epoch is not the last: weights were restored
+    assert est._model.visits == (best + 1) * n_train
+    assert_allclose(est.coef_, est._model.coef_sum / est._model.visits)
+
+
+@pytest.mark.parametrize("Est", CLASSIFIERS)
+def test_early_stopping_refuses_a_split_with_no_positive_weight_on_one_side(Est, data):
+    X, y = data
+    weights = np.zeros(len(y))
+    weights[0] = 1.0  # one sample weighs: one side of any split weighs nothing
+    with pytest.raises(ValueError, match="total sample weight of zero"):
+        Est(early_stopping=True, validation_fraction=0.5, random_state=1).fit(
+            X, y, sample_weight=weights)

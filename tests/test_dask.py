@@ -120,6 +120,22 @@ def test_regressor_weights_and_r2_equal_the_in_memory_fit():
     assert_allclose(on_dask.predict(Xd).compute(), memory.predict(X), rtol=1e-12)
 
 
+def test_regressor_on_large_targets_is_not_taken_for_divergence():
+    # The weights' divergence limit follows the targets' scale, which the
+    # Dask path takes from the blocks as fit does from the array.
+    X, y = make_regression(n_samples=300, n_features=4, noise=1, random_state=0)
+    y = y * 1e10  # the output weights grow beyond 1e10, rightly
+    est = TwoLayerBackpropRegressor(solver="sgd", momentum=0.0, activation="tanh",
+                                    batch_size=None, n_hidden=4, learning_rate=0.01,
+                                    max_iter=5, tol=None, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        on_dask, memory = fit_both(est, X, y, (150, 150))
+    assert on_dask.n_iter_ == memory.n_iter_ == 5
+    assert max(np.abs(W).max() for W in memory.coefs_) > 1e10
+    assert_same_weights(on_dask, memory)
+
+
 def test_the_lessons_s3_and_s6_runs_on_a_cluster(reference, lesson_split):
     """The course's numbers, computed block by block on two worker processes."""
     X_train, X_test, y_train, y_test = lesson_split
@@ -520,3 +536,15 @@ def test_the_readme_example(dask_client):
     with redirect_stdout(out):
         exec(code, {"session_client": dask_client})
     assert float(out.getvalue()) > 0.9
+
+
+def test_filtered_collections_of_unknown_lengths_train_like_the_rows_they_hold():
+    X, y = make_classification(n_samples=200, n_features=4, random_state=0)
+    w = np.linspace(0.5, 1.5, 200)
+    Xd, yd, wd = blocks(X, (70, 130)), blocks(y, (70, 130)), blocks(w, (70, 130))
+    keep = blocks(np.arange(200) % 3 != 0, (70, 130))
+    est = SigmoidGDClassifier(batch_size=None, max_iter=5, tol=None, random_state=0)
+    on_dask = clone(est).fit(Xd[keep], yd[keep], sample_weight=wd[keep])
+    rows = np.arange(200) % 3 != 0
+    memory = clone(est).fit(X[rows], y[rows], sample_weight=w[rows])
+    assert_same_weights(on_dask, memory)

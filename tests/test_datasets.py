@@ -623,3 +623,12 @@ def test_lessons_features_does_not_modify_input():
     copy = frame.copy()
     lessons_features(frame)
     assert_frame_equal(frame, copy)
+
+
+def test_a_repeated_header_column_is_refused(tmp_path):
+    # pandas renames a second "gre" to "gre.1"; the loader reads the header as
+    # written and refuses the ambiguity instead of silently taking the first.
+    path = tmp_path / "twice.csv"
+    path.write_text("admit,gre,gpa,rank,gre\n0,380,3.61,3,400\n1,660,3.67,3,500\n")
+    with pytest.raises(AdmissionsDataError, match="'gre'.*appears 2 times"):
+        load_admissions(path)

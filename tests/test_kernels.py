@@ -76,3 +76,13 @@ def test_sigmoid_unit_epoch_is_the_lessons_update():
     o = F.sigmoid(X @ w)
     expected = w + 0.5 * np.mean(F.output_error_term(y, o)[:, None] * X, axis=0)
     assert_allclose(est.coef_[0], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype, low", [(np.float64, -1000.0), (np.float32, -120.0)])
+def test_softmax_of_rows_whose_every_exp_underflows(dtype, low):
+    z = np.array([[low, low + 1.0, low + 2.0], [0.0, 1.0, 2.0]], dtype=dtype)
+    with np.errstate(all="raise"):
+        out = K.softmax_into(z.copy(), np.empty_like(z))
+    assert np.all(np.isfinite(out))
+    assert_allclose(out.sum(axis=1), 1, rtol=1e-6)
+    assert_allclose(out[0], out[1], rtol=1e-5)  # softmax ignores a shift of the row

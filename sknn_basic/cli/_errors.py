@@ -53,7 +53,7 @@ class MissingPackageError(Exception):
 
 
 #: Exceptions that mean the input (an option, the data) cannot be used.
-BAD_INPUT_ERRORS = (UsageError, ValueError, TypeError, OSError, LookupError, ArithmeticError)
+BAD_INPUT_ERRORS = (UsageError, ValueError, OSError)
 
 
 class _InterruptState:
