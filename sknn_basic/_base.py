@@ -228,6 +228,10 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             **self._target_validation,
         )
 
+    def _first_call(self, incremental):
+        """Whether this call starts from fresh weights (not a warm start or a stream)."""
+        return not hasattr(self, "n_iter_") or not (incremental or self.warm_start)
+
     def _check_call(self, incremental):
         """Refuse what a call cannot do before any data is read (in memory or on Dask)."""
         if incremental and self.early_stopping:
@@ -277,7 +281,7 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, classes, incremental):
         self._check_call(incremental)
-        first_call = not hasattr(self, "n_iter_") or not (incremental or self.warm_start)
+        first_call = self._first_call(incremental)
         X, y = self._validate_training_data(X, y, reset=first_call)
         if first_call:
             self._dtype = X.dtype

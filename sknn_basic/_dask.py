@@ -638,7 +638,7 @@ def fit(estimator, X, y, sample_weight, *, classes, incremental):
         The fitted estimator.
     """
     estimator._check_call(incremental)
-    first_call = not hasattr(estimator, "n_iter_") or not (incremental or estimator.warm_start)
+    first_call = estimator._first_call(incremental)
     runner = _runner(X)
     _check_columns(estimator, X, reset=first_call)
     X = _as_array(X, lengths=True)
