@@ -273,7 +273,9 @@ def write_report(path, *, suite, machine, mode, elapsed, figures, threads, argv_
         add(f"### {title}")
         add("")
         for text in section_notes:
-            add(_escape(text))
+            # A section note is a paragraph (or a table of its own), not a
+            # table cell: its pipes are left as Markdown.
+            add(str(text))
             add("")
         if not section_rows:
             continue
