@@ -119,10 +119,11 @@ def _all_finite(arrays):
     return True
 
 
-def _within(arrays, limit):
-    if limit is None:
-        return True
-    return all(np.max(np.abs(a), initial=0.0) <= limit for a in arrays)
+def _bounded(arrays, limit):
+    # One product per array: NaN and infinity fail the comparison, and a sum
+    # of squares within limit**2 keeps every weight within limit.
+    bound = limit * limit
+    return all(float(np.vdot(a, a)) <= bound for a in arrays)
 
 
 def _copy(parameters):
@@ -163,11 +164,11 @@ class _Guard:
 
     def healthy(self, loss=0.0):
         model = self.model
-        return (
-            math.isfinite(loss)
-            and _all_finite(model.parameters)
-            and _within(model.parameters, model.weight_limit)
-        )
+        if not math.isfinite(loss):
+            return False
+        if model.weight_limit is None:
+            return _all_finite(model.parameters)
+        return _bounded(model.parameters, model.weight_limit)
 
     def recover(self, X, Y, sample_weight):
         model = self.model
