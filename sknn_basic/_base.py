@@ -228,6 +228,12 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             **self._target_validation,
         )
 
+    def _fit_where_the_rows_are(self, X, y, sample_weight, classes, incremental):
+        """``_fit`` for rows in memory; the Dask path for a Dask collection."""
+        if is_dask_collection(X):
+            return _dask().fit(self, X, y, sample_weight, classes=classes, incremental=incremental)
+        return self._fit(X, y, sample_weight, classes=classes, incremental=incremental)
+
     def _first_call(self, incremental):
         """Whether this call starts from fresh weights (not a warm start or a stream)."""
         return not hasattr(self, "n_iter_") or not (incremental or self.warm_start)
@@ -644,9 +650,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseTrained):
         self : object
             The fitted estimator.
         """
-        if is_dask_collection(X):
-            return _dask().fit(self, X, y, sample_weight, classes=None, incremental=False)
-        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+        return self._fit_where_the_rows_are(X, y, sample_weight, None, False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -674,9 +678,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseTrained):
                 "classes must be passed on the first call to partial_fit: a batch "
                 "need not hold every class. Pass classes=np.unique(y_all)."
             )
-        if is_dask_collection(X):
-            return _dask().fit(self, X, y, sample_weight, classes=classes, incremental=True)
-        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+        return self._fit_where_the_rows_are(X, y, sample_weight, classes, True)
 
     def decision_function(self, X):
         """Decision values: the pre-activation of the output units.
@@ -795,9 +797,7 @@ class BaseTrainedRegressor(RegressorMixin, BaseTrained):
         self : object
             The fitted estimator.
         """
-        if is_dask_collection(X):
-            return _dask().fit(self, X, y, sample_weight, classes=None, incremental=False)
-        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+        return self._fit_where_the_rows_are(X, y, sample_weight, None, False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -817,9 +817,7 @@ class BaseTrainedRegressor(RegressorMixin, BaseTrained):
         self : object
             The updated estimator.
         """
-        if is_dask_collection(X):
-            return _dask().fit(self, X, y, sample_weight, classes=None, incremental=True)
-        return self._fit(X, y, sample_weight, classes=None, incremental=True)
+        return self._fit_where_the_rows_are(X, y, sample_weight, None, True)
 
     def predict(self, X):
         """Predict target values.
