@@ -108,11 +108,7 @@ class NetworkMixin:
                 optimizer.start(self._initial_learning_rate(n_samples),
                                 self.learning_rate_schedule)
             else:
-                # A partial_fit call starts its momentum afresh: a velocity
-                # built from earlier chunks' gradients overshoots on the next
-                # chunk, and a stream of small chunks (one update each) then
-                # unlearns.  Adam's moments are normalised and carry over.
-                optimizer.forget()
+                optimizer.start_chunk()
         return LayeredModel(
             coefs,
             intercepts,

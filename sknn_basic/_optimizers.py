@@ -23,6 +23,18 @@ __all__ = ["Optimizer", "SGDOptimizer", "AdamOptimizer", "OPTIMIZERS", "make_opt
 #: larger ones.
 RISE = 1.01
 
+#: In a stream of ``partial_fit`` chunks each loss is measured on new rows,
+#: so a chunk's loss counts as a rise only at this many times the highest of
+#: the last :data:`STREAM_MEMORY` chunks' losses: the noise between chunks
+#: (a mislabelled row in a small chunk) stays below it, rows the model has
+#: not learnt at all (a class it has not seen) do not.
+STREAM_JUMP = 2.0
+STREAM_MEMORY = 5
+#: After a chunk without a jump, a halved step grows back by this factor, up
+#: to the step the stream started from: a stream of many chunks keeps its
+#: step, where halvings that never heal would end its learning.
+STREAM_REGROWTH = 1.1
+
 
 class Optimizer:
     """The step rule's common part: the step size and the "adaptive" schedule.
@@ -49,6 +61,7 @@ class Optimizer:
         self.learning_rate = self.initial_learning_rate = float(learning_rate)
         self.schedule = schedule
         self._restarted = False
+        self._chunk_losses = []
 
     def start(self, learning_rate, schedule):
         """Begin a fit: the step size starts again from ``learning_rate``.
@@ -59,6 +72,16 @@ class Optimizer:
         self.learning_rate = self.initial_learning_rate = float(learning_rate)
         self.schedule = schedule
         self._restarted = False
+        self._chunk_losses = []
+
+    def start_chunk(self):
+        """Begin a ``partial_fit`` call: its momentum starts afresh.
+
+        A velocity built from earlier chunks' gradients overshoots on the
+        next chunk, and a stream of small chunks (one update each) then
+        unlearns.  Adam's moments are normalised and carry over.
+        """
+        self.forget()
 
     def step(self, parameters, gradients):
         """Move ``parameters`` in place against ``gradients`` (which may be overwritten)."""
@@ -71,6 +94,7 @@ class Optimizer:
     def reset(self):
         """Drop every state built from past gradients (after a diverged run)."""
         self.forget()
+        self._chunk_losses = []
 
     def end_epoch(self, loss, previous_loss):
         """Apply the schedule after an epoch; True where it answered an overshoot."""
@@ -86,6 +110,31 @@ class Optimizer:
             self.learning_rate *= 0.5
             self._restarted = False
         return True
+
+    def end_chunk(self, loss):
+        """Apply the schedule after a ``partial_fit`` chunk; True where it halved the step.
+
+        Two chunks hold different rows, so the 1 % test of :meth:`end_epoch`
+        would answer the noise between them: over a long stream it halved
+        the step until learning stopped.  "adaptive" halves the step instead
+        when the chunk's loss jumps (see :data:`STREAM_JUMP`), as when
+        a class-sorted stream reaches a class the model has not seen, where
+        a full step would overwrite what the earlier chunks taught; after
+        calm chunks the step grows back (:data:`STREAM_REGROWTH`).
+        """
+        recent = self._chunk_losses
+        jumped = (
+            self.schedule == "adaptive" and bool(recent)
+            and loss > STREAM_JUMP * max(recent)
+        )
+        if jumped:
+            self.learning_rate *= 0.5
+        elif self.schedule == "adaptive":
+            self.learning_rate = min(self.initial_learning_rate,
+                                     self.learning_rate * STREAM_REGROWTH)
+        recent.append(loss)
+        del recent[:-STREAM_MEMORY]
+        return jumped
 
 
 class SGDOptimizer(Optimizer):
@@ -211,6 +260,7 @@ class AdamOptimizer(Optimizer):
             param -= grad
 
     def reset(self):
+        super().reset()
         self.t = 0
         for m, v in zip(self.first_moments, self.second_moments):
             m[...] = 0

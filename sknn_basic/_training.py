@@ -304,7 +304,13 @@ def train(
             record.n_iter += 1
             record.t += n_samples
             record.loss_curve.append(loss)
-            if optimizer is not None and optimizer.end_epoch(loss, previous_loss):
+            if optimizer is None:
+                answered = False
+            elif settings.incremental:
+                answered = optimizer.end_chunk(loss)
+            else:
+                answered = optimizer.end_epoch(loss, previous_loss)
+            if answered:
                 if loss > OVERSHOOT * state.best_loss:
                     # Far above the best: the losses met with the larger step
                     # no longer compare, so the stopping rule starts afresh.

@@ -87,6 +87,11 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         rises so, such as the lessons' runs, is the same under both.  This is
         not scikit-learn's ``learning_rate="adaptive"``, which divides the
         step by 5 after ``n_iter_no_change`` epochs without improvement.
+        Between ``partial_fit`` calls, whose chunks hold different rows, it
+        halves the step only on a chunk whose loss is more than twice the
+        highest of the last five chunks' (rows unlike any the model has
+        learnt, such as a class it has not seen), and a halved step grows
+        back by 10 % per chunk after that, up to ``learning_rate``.
     solver : {"sgd", "adam"}, default="sgd"
         The step rule.  "sgd" is the lessons' gradient descent with ``momentum``
         (Nesterov's with ``nesterovs_momentum``); "adam"
@@ -296,6 +301,9 @@ class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
         by halving the step (with momentum, by first restarting the
         momentum).  This is not scikit-learn's ``learning_rate="adaptive"``,
         which divides the step by 5 after a stall.
+        Between ``partial_fit`` calls it halves the step only on a chunk
+        whose loss jumps to twice the last five chunks' highest, and lets it
+        grow back by 10 % per chunk after that.
     solver : {"adam", "sgd"}, default="adam"
         The step rule: Adam (Kingma and Ba, 2015), or gradient descent with
         ``momentum``.

@@ -79,6 +79,35 @@ def test_adaptive_schedule_forgets_momentum_first_then_halves():
     assert constant.end_epoch(2.0, 1.0) is False and constant.learning_rate == 1.0
 
 
+@pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
+def test_a_stream_halves_its_step_only_on_a_jump_and_regrows_it(solver):
+    # Issue 10: between partial_fit chunks the 1 % test answered the noise
+    # of new rows, and a long stream halved its step until it stopped
+    # learning.  Only a loss at twice the recent chunks' highest halves it.
+    params, _ = _problem()
+    opt = OPTIMIZERS[solver](params, 0.5, schedule="adaptive")
+    noisy = [0.30, 0.45, 0.25, 0.55, 0.35, 0.6, 0.2, 0.5]
+    assert not any(opt.end_chunk(loss) for loss in noisy)
+    assert opt.learning_rate == 0.5
+    assert opt.end_chunk(0.6 * 2.5) is True  # a class the model has not seen
+    assert opt.learning_rate == 0.25
+    assert opt.end_chunk(0.4) is False
+    assert opt.learning_rate == pytest.approx(0.25 * 1.1)
+    for _ in range(20):
+        opt.end_chunk(0.4)
+    assert opt.learning_rate == 0.5  # grown back, never beyond the start
+    # Only the last five chunks count: a jump long ago does not mask one now.
+    for loss in [5.0] + [0.1] * 5:
+        opt.end_chunk(loss)
+    assert opt.end_chunk(0.25) is True
+    constant = OPTIMIZERS[solver](params, 0.5, schedule="constant")
+    assert not any(constant.end_chunk(loss) for loss in [0.1, 10.0, 100.0])
+    assert constant.learning_rate == 0.5
+    # A new fit forgets the stream's losses.
+    opt.start(0.5, "adaptive")
+    assert opt.end_chunk(10.0) is False
+
+
 def test_every_solver_name_is_accepted_by_the_network_estimators():
     X = np.random.RandomState(0).normal(size=(40, 3))
     y = (X[:, 0] > 0).astype(int)
