@@ -1,9 +1,14 @@
-"""Build of sknn-basic's one compiled extension, the perceptron's epoch kernel.
+"""Build of sknn-basic's two compiled extensions, both epoch kernels.
+
+* ``_perceptron_cy``: the perceptron's epoch (Rosenblatt's rule);
+* ``_single_layer_cy``: a mini-batch epoch of a network without a hidden
+  layer under the log loss (SigmoidGDClassifier's defaults), over SciPy's
+  BLAS (hence SciPy at build time).
 
 Everything else about the package is declared in pyproject.toml.  The
-extension is optional: where it cannot be compiled (no C compiler, or a
-build without Cython), the install still succeeds and the perceptron runs
-its exact NumPy kernel instead, with identical results.
+extensions are optional: where they cannot be compiled (no C compiler, or a
+build without Cython), the install still succeeds and the NumPy kernels run
+instead, with the same results.
 """
 
 from setuptools import Extension, setup
@@ -32,6 +37,8 @@ extensions = []
 if cythonize is not None:
     extensions = cythonize(
         [Extension("sknn_basic._perceptron_cy", ["sknn_basic/_perceptron_cy.pyx"],
+                   optional=True),
+         Extension("sknn_basic._single_layer_cy", ["sknn_basic/_single_layer_cy.pyx"],
                    optional=True)],
         compiler_directives={"language_level": 3},
     )

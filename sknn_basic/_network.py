@@ -9,11 +9,19 @@ itself comes from the kernels of :mod:`sknn_basic._kernels` (the ones
 :mod:`sknn_basic._optimizers`.
 """
 
+import os
+
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.utils import gen_batches
 
 from . import _kernels as K
+from ._optimizers import SGDOptimizer
+
+try:
+    from . import _single_layer_cy
+except ImportError:  # built without a C compiler: the NumPy path serves
+    _single_layer_cy = None
 
 __all__ = ["LayeredModel"]
 
@@ -28,6 +36,15 @@ CHUNK_ROWS_MIN, CHUNK_ROWS_MAX = 1024, 8192
 def _chunk_rows(coefs):
     widest = max(W.shape[1] for W in coefs)
     return int(min(max(CHUNK_ELEMENTS // widest, CHUNK_ROWS_MIN), CHUNK_ROWS_MAX))
+
+
+def single_layer_kernel_available():
+    """Whether the compiled single-layer epoch was built and is not disabled.
+
+    ``SKNN_BASIC_NUMPY_KERNEL=1`` turns it off, as it does the perceptron's.
+    """
+    return _single_layer_cy is not None and os.environ.get(
+        "SKNN_BASIC_NUMPY_KERNEL", "") in ("", "0")
 
 
 def _gradient_buffers(coefs, intercepts, dtype):
@@ -125,6 +142,7 @@ class LayeredModel:
             )
             self._chunk_grads = self._chunk_coef_grads + (self._chunk_intercept_grads or [])
         self._x_buffer = None
+        self._z_buffer = None
         self._y_buffer = None
         self._w_buffer = None
 
@@ -205,8 +223,54 @@ class LayeredModel:
         loss_sum = self._batch_gradient(X, Y, sample_weight, 1.0, 0.0)
         return loss_sum, self._grads
 
+    def _compiled_epoch_applies(self, X, Y, sample_weight):
+        """Whether this epoch can run in :mod:`sknn_basic._single_layer_cy`.
+
+        That kernel covers the case a small-batch epoch is dearest in
+        NumPy: no hidden layer, the log loss of sigmoid or softmax units,
+        plain gradient descent, dense C-ordered rows, several batches.  A
+        full batch stays in NumPy, where the lessons' runs are checked to
+        the last bit and a call's fixed cost is paid once per epoch.
+        """
+        optimizer = self.optimizer
+        dtype = X.dtype
+        return (
+            len(self.coefs) == 1
+            and self.loss == "log_loss"
+            and self.output_activation in ("sigmoid", "softmax")
+            and self.batch_size < X.shape[0]
+            and type(optimizer) is SGDOptimizer
+            and not optimizer.momentum
+            and type(X) is np.ndarray
+            and dtype in (np.float32, np.float64)
+            and X.flags.c_contiguous
+            and Y.dtype in (np.int8, dtype) and Y.flags.c_contiguous
+            and (sample_weight is None
+                 or (sample_weight.dtype == dtype and sample_weight.flags.c_contiguous))
+            # The kernel updates coef_, (fan_out, fan_in), of which the
+            # network's weights are the transposed view.
+            and self.coefs[0].T.flags.c_contiguous
+            and single_layer_kernel_available()
+        )
+
+    def _compiled_epoch(self, X, Y, sample_weight, order):
+        if self._x_buffer is None:
+            self._x_buffer = np.empty((self.batch_size, X.shape[1]), dtype=X.dtype)
+        if self._z_buffer is None:
+            self._z_buffer = np.empty((self.batch_size, Y.shape[1]), dtype=X.dtype)
+        return _single_layer_cy.log_loss_epoch(
+            X, Y, sample_weight, order, self.coefs[0].T,
+            None if self.intercepts is None else self.intercepts[0],
+            self.optimizer.learning_rate, self.alpha, self.batch_size,
+            self.output_activation == "softmax",
+            self._x_buffer, self._z_buffer, self._coef_grads[0].reshape(self.coefs[0].T.shape),
+            None if self._intercept_grads is None else self._intercept_grads[0],
+        )
+
     def run_epoch(self, X, Y, sample_weight, order):
         """One pass of mini-batch gradient descent; returns the loss sum."""
+        if self._compiled_epoch_applies(X, Y, sample_weight):
+            return self._compiled_epoch(X, Y, sample_weight, order)
         n_samples = X.shape[0]
         loss_sum = 0.0
         if order is None:
