@@ -103,7 +103,8 @@ def test_sample_weights_with_zeros_and_a_weightless_batch(monkeypatch):
 
 @pytest.mark.parametrize(
     "case",
-    ["full batch", "squared error", "adam", "sparse", "hidden layer", "numpy kernel forced"],
+    ["full batch", "batch beyond the size limit", "squared error", "adam", "sparse",
+     "hidden layer", "numpy kernel forced"],
 )
 def test_the_kernel_keeps_out_of_the_cases_it_does_not_cover(spy, monkeypatch, case):
     X, y = _data(3, np.float64)
@@ -111,6 +112,10 @@ def test_the_kernel_keeps_out_of_the_cases_it_does_not_cover(spy, monkeypatch, c
     Est = SigmoidGDClassifier
     if case == "full batch":
         params["batch_size"] = None
+    elif case == "batch beyond the size limit":
+        # 20 rows of 6 features: beyond a limit of 100 elements, NumPy's
+        # vectorised passes are the faster path.
+        monkeypatch.setattr(network, "COMPILED_BATCH_ELEMENTS_MAX", 100)
     elif case == "squared error":
         params["loss"] = "squared_error"
     elif case == "adam":
