@@ -6,7 +6,9 @@
 the reusable buffers of a batch and applies the gradient step; the gradient
 itself comes from the kernels of :mod:`sknn_basic._kernels` (the ones
 :mod:`sknn_basic.functional` exposes) and the step from an optimizer of
-:mod:`sknn_basic._optimizers`.
+:mod:`sknn_basic._optimizers`.  One case runs elsewhere: the small-batch
+epoch of a model without a hidden layer under the log loss, which the
+compiled :mod:`sknn_basic._single_layer_cy` runs with the same formulas.
 """
 
 import os
@@ -238,9 +240,9 @@ class LayeredModel:
         That kernel covers the case a small-batch epoch is dearest in
         NumPy: no hidden layer, the log loss of sigmoid or softmax units,
         plain gradient descent, dense C-ordered rows, several batches of at
-        most :data:`COMPILED_BATCH_ELEMENTS_MAX` elements.  A full batch stays in
-        NumPy, where the lessons' runs are checked to the last bit and a
-        call's fixed cost is paid once per epoch.
+        most :data:`COMPILED_BATCH_ELEMENTS_MAX` elements.  A full batch
+        stays in NumPy, where the lessons' runs are checked to the last bit
+        and a call's fixed cost is paid once per epoch.
         """
         optimizer = self.optimizer
         dtype = X.dtype
@@ -274,7 +276,8 @@ class LayeredModel:
             None if self.intercepts is None else self.intercepts[0],
             self.optimizer.learning_rate, self.alpha, self.batch_size,
             self.output_activation == "softmax",
-            self._x_buffer, self._z_buffer, self._coef_grads[0].reshape(self.coefs[0].T.shape),
+            self._x_buffer, self._z_buffer,
+            self._coef_grads[0].reshape(self.coefs[0].T.shape),
             None if self._intercept_grads is None else self._intercept_grads[0],
         )
 
