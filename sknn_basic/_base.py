@@ -187,6 +187,26 @@ def raise_all_weights_zero():
     )
 
 
+def _split_for_validation(n_rows, fraction, strata, random_state):
+    """Sorted (training, held-out) row indices for early stopping.
+
+    Stratified by ``strata`` where every class has enough rows, else at
+    random; raises scikit-learn's ValueError where the rows are too few to
+    split at all.
+    """
+    indices = np.arange(n_rows)
+    try:
+        train, held_out = train_test_split(
+            indices, test_size=fraction, stratify=strata, random_state=random_state
+        )
+    except ValueError:
+        # Too few samples of some class to stratify: split at random.
+        train, held_out = train_test_split(
+            indices, test_size=fraction, random_state=random_state
+        )
+    return np.sort(train), np.sort(held_out)
+
+
 def _in_training_dtype(weights, dtype):
     """Weights in the data's dtype, or None where all are one (the unweighted path)."""
     if weights is None or np.all(weights == 1):
@@ -402,21 +422,9 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         """Set the public weights from the model's (where they are not the same arrays)."""
 
     def _hold_out(self, X, Y, strata, sample_weight, random_state):
-        indices = np.arange(X.shape[0])
-        try:
-            train_idx, val_idx = train_test_split(
-                indices,
-                test_size=self.validation_fraction,
-                stratify=strata,
-                random_state=random_state,
-            )
-        except ValueError:
-            # Too few samples of some class to stratify: split at random.
-            train_idx, val_idx = train_test_split(
-                indices, test_size=self.validation_fraction, random_state=random_state
-            )
-        train_idx.sort()
-        val_idx.sort()
+        train_idx, val_idx = _split_for_validation(
+            X.shape[0], self.validation_fraction, strata, random_state
+        )
         sw_train = None if sample_weight is None else sample_weight[train_idx]
         sw_val = None if sample_weight is None else sample_weight[val_idx]
         self._check_split_sizes(

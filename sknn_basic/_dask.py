@@ -64,7 +64,14 @@ from sklearn.utils.validation import (
 )
 
 from . import _perceptron_kernels
-from ._base import FLOAT_DTYPES, _native, _normalised, check_weights, raise_all_weights_zero
+from ._base import (
+    FLOAT_DTYPES,
+    _native,
+    _normalised,
+    _split_for_validation,
+    check_weights,
+    raise_all_weights_zero,
+)
 from ._network import LayeredModel
 from .perceptron import _PerceptronModel
 
@@ -156,17 +163,11 @@ def _held_out_rows(n_rows, fraction, strata, seed):
     """Sorted rows of a block held out for validation: a stratified share where possible."""
     if n_rows < 2:
         return np.arange(0)
-    from sklearn.model_selection import train_test_split
-
-    rows = np.arange(n_rows)
-    for stratify in (strata, None):
-        try:
-            return np.sort(train_test_split(rows, test_size=fraction, stratify=stratify,
-                                            random_state=seed)[1])
-        except ValueError:
-            # Too few rows of a class to stratify (then too few to split at all).
-            continue
-    return np.arange(0)
+    try:
+        return _split_for_validation(n_rows, fraction, strata, seed)[1]
+    except ValueError:
+        # Too few rows to split at all: this block holds nothing out.
+        return np.arange(0)
 
 
 def _block_stats(block, weighted):
