@@ -472,14 +472,7 @@ class _DaskModel:
         total = rows.total_weight
         if total <= 0:
             return 0.0
-        # As LayeredModel._step: the mean gradient, the L2 term, the optimizer's step.
-        scale = 1.0 / total
-        for grad in grads:
-            grad *= scale
-        if inner.alpha:
-            for grad, W in zip(grads, inner.coefs):
-                grad += inner.alpha * W
-        inner.optimizer.step(inner.parameters, grads)
+        inner.step_from_sums(grads, total)
         return loss_sum
 
     def _minibatch_epoch(self, rows):

@@ -234,6 +234,21 @@ class LayeredModel:
         loss_sum = self._batch_gradient(X, Y, sample_weight, 1.0, 0.0)
         return loss_sum, self._grads
 
+    def step_from_sums(self, gradient_sums, total_weight):
+        """The full batch's step from :meth:`gradient_sums` added over its blocks.
+
+        Divides the sums by the total weight, adds the L2 term and lets the
+        optimizer step: what :meth:`_step` does for a batch in memory.  The
+        Dask path calls it with the sums its blocks sent back.
+        """
+        scale = 1.0 / total_weight
+        for grad in gradient_sums:
+            grad *= scale
+        if self.alpha:
+            for grad, W in zip(gradient_sums, self.coefs):
+                grad += self.alpha * W
+        self.optimizer.step(self.parameters, gradient_sums)
+
     def _compiled_epoch_applies(self, X, Y, sample_weight):
         """Whether this epoch can run in :mod:`sknn_basic._single_layer_cy`.
 

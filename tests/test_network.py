@@ -91,3 +91,27 @@ def test_full_batch_fit_is_the_same_with_and_without_chunks(monkeypatch):
     assert_allclose(chunked.loss_curve_, whole.loss_curve_, rtol=1e-10)
     for a, b in zip(chunked.coefs_ + chunked.intercepts_, whole.coefs_ + whole.intercepts_):
         assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.01])
+def test_a_step_from_block_sums_is_the_full_batch_epoch(alpha):
+    # The Dask path adds gradient_sums over its blocks and steps with
+    # step_from_sums: the weights must be those of one in-memory full-batch
+    # epoch.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    Y = np.eye(3)[rng.randint(3, size=60)]
+    weights = rng.uniform(0.5, 2.0, size=60)
+    coefs = [rng.normal(size=(4, 5)), rng.normal(size=(5, 3))]
+    intercepts = [rng.normal(size=5), rng.normal(size=3)]
+    settings = dict(loss="log_loss", output_activation="softmax", alpha=alpha, n_samples=60)
+    whole = _model(coefs, intercepts, **settings)
+    whole.run_epoch(X, Y, weights, None)
+    blocks = _model(coefs, intercepts, **settings)
+    sums = None
+    for rows in (slice(0, 25), slice(25, 60)):
+        _, part = blocks.gradient_sums(X[rows], Y[rows], weights[rows])
+        sums = [p.copy() for p in part] if sums is None else [s + p for s, p in zip(sums, part)]
+    blocks.step_from_sums(sums, weights.sum())
+    for mine, theirs in zip(blocks.parameters, whole.parameters):
+        assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)
