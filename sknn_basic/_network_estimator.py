@@ -143,10 +143,15 @@ class BaseNetworkClassifier(NetworkMixin, BaseTrainedClassifier):
         "loss": [StrOptions({"squared_error", "log_loss"})],
     }
 
-    def _output_activation(self):
-        # A softmax over several classes for the log loss; sigmoid units
-        # otherwise, as in the lessons.
-        if self.loss == "log_loss" and self._n_outputs() > 1 and self._softmax_for_multiclass:
+    def _output_activation(self, n_outputs=None):
+        """The output units' activation, for ``n_outputs`` units (default: the fitted ones).
+
+        A softmax over several classes for the log loss; sigmoid units
+        otherwise, as in the lessons.
+        """
+        if n_outputs is None:
+            n_outputs = self._n_outputs()
+        if self.loss == "log_loss" and n_outputs > 1 and self._softmax_for_multiclass:
             return "softmax"
         return "sigmoid"
 
@@ -231,7 +236,7 @@ class BaseNetworkRegressor(NetworkMixin, BaseTrainedRegressor):
         **NETWORK_CONSTRAINTS,
     }
 
-    def _output_activation(self):
+    def _output_activation(self, n_outputs=None):
         return "identity"
 
     def _loss(self):

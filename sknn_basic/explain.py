@@ -442,13 +442,11 @@ def _network_spec(kind, estimator, n_outputs):
         # A kind given by name is the lessons' model: squared error, sigmoids.
         return dict(loss="squared_error", hidden_activation="sigmoid",
                     output_activation="sigmoid", alpha=0.0)
-    loss = estimator.loss
+    # The estimator's own answers, so that the step explained is the one it takes.
     return dict(
-        loss=loss,
-        hidden_activation=getattr(estimator, "activation", "sigmoid"),
-        # As the estimators document: a softmax over several classes with the
-        # log loss, one sigmoid per output unit otherwise.
-        output_activation="softmax" if loss == "log_loss" and n_outputs > 1 else "sigmoid",
+        loss=estimator._loss(),
+        hidden_activation=estimator._hidden_activation_name(),
+        output_activation=estimator._output_activation(n_outputs),
         alpha=float(estimator.alpha),
     )
 
