@@ -3,7 +3,7 @@
 * ``_perceptron_cy``: the perceptron's epoch (Rosenblatt's rule);
 * ``_single_layer_cy``: a mini-batch epoch of a network without a hidden
   layer under the log loss (SigmoidGDClassifier's defaults), over SciPy's
-  BLAS (hence SciPy at build time).
+  BLAS, which it finds when imported (the build needs only Cython).
 
 Everything else about the package is declared in pyproject.toml.  The
 extensions are optional: where they cannot be compiled (no C compiler, or a

@@ -28,10 +28,34 @@ Arrays are read through typed memoryviews, so the extension needs no NumPy
 headers; the loop runs without the GIL.
 """
 
+from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
 from libc.math cimport exp, expf, fabs, fabsf, log, logf
 from libc.stdint cimport int8_t, int32_t, int64_t
 from libc.string cimport memcpy
-from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+# SciPy's BLAS, reached at import time through the function pointers that
+# scipy.linalg.cython_blas exports (the capsules a ``cimport`` would read):
+# the build then needs no SciPy, only Cython.
+ctypedef void (*_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
+                          double *alpha, double *a, int *lda, double *b, int *ldb,
+                          double *beta, double *c, int *ldc) noexcept nogil
+ctypedef void (*_sgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
+                          float *alpha, float *a, int *lda, float *b, int *ldb,
+                          float *beta, float *c, int *ldc) noexcept nogil
+
+cdef _dgemm_t dgemm = NULL
+cdef _sgemm_t sgemm = NULL
+
+
+cdef void *_blas_function(object name) except NULL:
+    from scipy.linalg import cython_blas
+
+    capsule = cython_blas.__pyx_capi__[name]
+    return PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+
+
+dgemm = <_dgemm_t>_blas_function("dgemm")
+sgemm = <_sgemm_t>_blas_function("sgemm")
 
 ctypedef fused floating:
     float
