@@ -8,8 +8,7 @@ path (:meth:`sknn_basic._network.LayeredModel.run_epoch` over the kernels of
 :mod:`sknn_basic._kernels`) computes the same quantities with the same
 formulas; what it spends on a small batch is mostly the fixed cost of some
 twenty NumPy calls, which this loop does not pay.  The two products of a
-batch go to the same BLAS (SciPy's), the rest is one pass over the batch's
-outputs.  Results agree with the NumPy path to rounding (the order of a few
+batch go to SciPy's BLAS, the rest is one pass over the batch's outputs.  Results agree with the NumPy path to rounding (the order of a few
 sums differs), which tests/test_single_layer_kernel.py checks.
 
 Per batch, as the NumPy path does it:
@@ -18,7 +17,8 @@ Per batch, as the NumPy path does it:
   sigmoid ``1 / (1 + exp(-Z))``;
 * loss sum ``-sum_i w_i sum_j Y_ij log(max(1 - |P_ij - Y_ij|, eps))`` (for a
   sigmoid output without the ``Y_ij`` factor, which is the same for 0/1
-  targets), ``eps`` the dtype's machine epsilon;
+  targets), ``eps`` the dtype's machine epsilon; the softmax's terms whose
+  ``Y_ij`` is 0 add nothing, so their logarithms are skipped;
 * ``delta = w_i (P - Y)``, the gradient ``(X_b^T delta) / total + alpha W``
   and ``(1^T delta) / total``, ``total`` the batch's weight (or rows);
   a batch whose total weight is not positive is skipped;
@@ -48,10 +48,15 @@ cdef _sgemm_t sgemm = NULL
 
 
 cdef void *_blas_function(object name) except NULL:
-    from scipy.linalg import cython_blas
+    # Any failure is an ImportError, so that the package falls back to the
+    # NumPy path as it does when the extension was never built.
+    try:
+        from scipy.linalg import cython_blas
 
-    capsule = cython_blas.__pyx_capi__[name]
-    return PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+        capsule = cython_blas.__pyx_capi__[name]
+        return PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+    except Exception as error:
+        raise ImportError(f"SciPy's BLAS function {name} was not found: {error}") from error
 
 
 dgemm = <_dgemm_t>_blas_function("dgemm")
