@@ -32,25 +32,20 @@ SCHEDULES = {"5 growing": [0.05, 0.1, 0.25, 0.5, 1.0], "10 equal": list(np.linsp
 
 
 def _data_sets():
-    from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
-    from sklearn.preprocessing import StandardScaler
+    """The suite's small data sets, each prepared as its CV rows prepare it.
 
-    from sknn_basic import AdmissionsPreprocessor
-    from sknn_basic.datasets import load_admissions, load_default_admissions
+    ``partial_fit`` needs arrays (a pipeline has none), so each set's own
+    preparation (a ``StandardScaler``, or ``AdmissionsPreprocessor``) is
+    applied once up front.
+    """
+    from .workloads import small_datasets
 
-    # The real file where the shared folder sits beside the project, else
-    # the embedded synthetic set.
-    real = Path(__file__).resolve().parents[2] / "shared" / "data" / "binary.csv"
-    frame = load_admissions(real) if real.is_file() else load_default_admissions()
-    sets = {
-        "admissions": (AdmissionsPreprocessor().fit_transform(frame[["gre", "gpa", "rank"]]),
-                       frame["admit"].to_numpy()),
+    names = ["admissions", "breast_cancer", "wine", "iris", "digits"]
+    return {
+        name: (np.asarray(make_pipeline("passthrough").fit_transform(X), dtype=float),
+               np.asarray(y))
+        for name, X, y, make_pipeline in small_datasets(names)
     }
-    for name, loader in [("breast_cancer", load_breast_cancer), ("wine", load_wine),
-                         ("iris", load_iris), ("digits", load_digits)]:
-        X, y = loader(return_X_y=True)
-        sets[name] = (StandardScaler().fit_transform(X), y)
-    return {name: (np.asarray(X, dtype=float), y) for name, (X, y) in sets.items()}
 
 
 def _contenders(seed):

@@ -146,8 +146,9 @@ def small_datasets(names):
     """Yield ``(name, X, y, make_pipeline)`` for each named small data set.
 
     ``make_pipeline(estimator)`` puts the data set's preparation before the
-    estimator: a ``StandardScaler``, or for the admissions file (gre, gpa,
-    rank) the package's ``AdmissionsPreprocessor``.  Two moons is
+    estimator: a ``StandardScaler``, or for the admissions data (gre, gpa,
+    rank; the real file, else the synthetic default, as :func:`admissions`)
+    the package's ``AdmissionsPreprocessor``.  Two moons is
     ``make_moons(n_samples=500, noise=0.3, random_state=0)``.
     """
     from sklearn import datasets
@@ -158,9 +159,9 @@ def small_datasets(names):
                "breast_cancer": datasets.load_breast_cancer, "digits": datasets.load_digits}
     for name in names:
         if name == "admissions":
-            from sknn_basic import AdmissionsPreprocessor, load_admissions
+            from sknn_basic import AdmissionsPreprocessor
 
-            frame = load_admissions(ADMISSIONS_PATH)
+            frame, _ = admissions()
             yield (name, frame[["gre", "gpa", "rank"]], frame["admit"],
                    lambda estimator: make_pipeline(AdmissionsPreprocessor(), estimator))
             continue
