@@ -30,6 +30,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._optimizers import RISE
+from ._replay import ReplayMemory
 from ._training import OVERSHOOT, TrainingRecord, TrainingSettings, train
 
 __all__ = ["BaseTrained", "BaseTrainedClassifier", "BaseTrainedRegressor", "Count", "Number"]
@@ -284,6 +285,23 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             self._training = None
         return random_state
 
+    def _replay_memory(self, first_call, incremental):
+        """The rows this ``partial_fit`` call trains on again, or None.
+
+        A stream's memory lives from its first ``partial_fit`` call to the
+        next ``fit``; ``replay_size`` (where an estimator has it) bounds it.
+        """
+        capacity = getattr(self, "replay_size", 0)
+        memory = None if first_call else getattr(self, "_replay", None)
+        if not incremental or not capacity:
+            memory = None
+        elif memory is None:
+            memory = ReplayMemory(capacity)
+        else:
+            memory.resize(capacity)
+        self._replay = memory
+        return memory
+
     def _check_split_sizes(self, n_train, n_validation, n_samples, weights=None):
         """Early stopping needs two held-out samples and one to train on.
 
@@ -325,6 +343,14 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         # The strata have served (weights, split): free them before training,
         # whose peak memory they would otherwise add to.
         del strata
+        memory = self._replay_memory(first_call, incremental)
+        if memory is not None:
+            plan = memory.plan(X.shape[0], random_state)
+            chunk = X, Y, sample_weight
+            X, Y, sample_weight = memory.combined(X, Y, sample_weight, plan)
+            memory.keep(plan, chunk[0][plan.kept], chunk[1][plan.kept],
+                        None if chunk[2] is None else chunk[2][plan.kept], chunk[0].shape[0])
+            del chunk
         n_samples = X.shape[0]
         return self._run(
             X, Y, sample_weight, validation, random_state, incremental, first_call,

@@ -31,6 +31,11 @@ the estimator builds in memory.  Only the wrapper knows where the rows are:
   from the mixed weights, and the new weights are the mix of the blocks'
   weights, each weighted by its share of the rows.
 
+A network's ``partial_fit`` with a replay memory (:mod:`sknn_basic._replay`)
+makes the memory's draws on the client, in the in-memory order; the few rows
+the memory takes in (at most ``replay_size``) are the only rows gathered to
+the client, and the rows it replays join the call as one more block.
+
 With a ``distributed`` client the prepared blocks are kept on the workers for
 the duration of the fit (distributed spills them to disk if they outgrow the
 workers' memory) and released afterwards.  Without one, Dask's local
@@ -73,6 +78,7 @@ from ._base import (
     raise_all_weights_zero,
 )
 from ._network import LayeredModel
+from ._replay import stack_rows
 from .perceptron import _PerceptronModel
 
 __all__ = ["fit", "predict", "score"]
@@ -748,10 +754,14 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
     if weighted and not any(s[3] for s in stats):
         raise_all_weights_zero()
     train_stats = stats[:len(train)]
-    training = _Rows(runner, train, [s[0] for s in train_stats], weighted)
-    training.total_weight = (
-        sum(s[1] for s in train_stats) if weighted else float(training.n_samples)
-    )
+    train_sizes = [s[0] for s in train_stats]
+    total_weight = sum(s[1] for s in train_stats) if weighted else float(sum(train_sizes))
+    memory = estimator._replay_memory(first_call, incremental)
+    if memory is not None:
+        train, train_sizes, weighted, total_weight = _with_replay(
+            memory, runner, train, train_sizes, weighted, total_weight, random_state, handles)
+    training = _Rows(runner, train, train_sizes, weighted)
+    training.total_weight = total_weight
     validation = None
     if estimator.early_stopping:
         val_rows = _Rows(runner, held_out, [s[0] for s in stats[len(train):]], weighted)
@@ -771,6 +781,50 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
         n_samples=training.n_samples, total_weight=training.total_weight,
         wrap_model=wrap_model, score_validation=score,
     )
+
+
+def _rows_of(block, rows):
+    """Some rows of a prepared block (for the client's replay memory)."""
+    return _Block(block.X[rows], block.Y[rows], None if block.w is None else block.w[rows])
+
+
+def _with_replay(memory, runner, train, sizes, weighted, total_weight, random_state, handles):
+    """The training blocks of a ``partial_fit`` call with the memory's rows as one more block.
+
+    The draws are ``ReplayMemory.plan``'s, as in memory; the chunk rows the
+    memory keeps are gathered to the client (at most its capacity), and the
+    replayed rows travel to the cluster as a block of their own.
+    """
+    n_rows = sum(sizes)
+    plan = memory.plan(n_rows, random_state)
+    n_old = len(plan.replayed)
+    # Read before the memory takes in the chunk's rows.
+    X_old, Y_old, w_old = memory.replayed_rows(plan) if n_old else (None, None, None)
+    starts = np.cumsum([0] + sizes[:-1])
+    block_of = np.searchsorted(starts, plan.kept, side="right") - 1
+    wanted = [i for i in range(len(train)) if np.any(block_of == i)]
+    parts = runner.gather(runner.map(
+        _rows_of, [train[i] for i in wanted], [plan.kept[block_of == i] - starts[i] for i in wanted],
+    ))
+    if parts:
+        w_kept = stack_rows([p.w for p in parts]) if weighted else None
+        memory.keep(plan, stack_rows([p.X for p in parts]),
+                    stack_rows([p.Y for p in parts]), w_kept, n_rows)
+    else:
+        memory.seen += n_rows
+    if not n_old:
+        return train, sizes, weighted, total_weight
+    if w_old is not None or weighted:
+        # Either side weighted: the other's rows count one each, as in memory.
+        if w_old is None:
+            w_old = np.ones(n_old, dtype=X_old.dtype)
+        total_weight += float(np.sum(w_old))
+        weighted = True
+    else:
+        total_weight += float(n_old)
+    replay = runner.persist([delayed(_Block, pure=False)(X_old, Y_old, w_old)])
+    handles += replay
+    return train + replay, sizes + [n_old], weighted, total_weight
 
 
 # ---------------------------------------------------------------- scoring

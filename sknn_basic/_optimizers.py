@@ -62,6 +62,8 @@ class Optimizer:
         self.schedule = schedule
         self._restarted = False
         self._chunk_losses = []
+        # The partial_fit call under way, counting from the first.
+        self._chunks = 1
 
     def start(self, learning_rate, schedule):
         """Begin a fit: the step size starts again from ``learning_rate``.
@@ -73,15 +75,25 @@ class Optimizer:
         self.schedule = schedule
         self._restarted = False
         self._chunk_losses = []
+        self._chunks = 1
 
     def start_chunk(self):
-        """Begin a ``partial_fit`` call: its momentum starts afresh.
+        """Begin a ``partial_fit`` call: early in a stream, momentum starts afresh.
 
-        A velocity built from earlier chunks' gradients overshoots on the
-        next chunk, and a stream of small chunks (one update each) then
-        unlearns.  Adam's moments are normalised and carry over.
+        A velocity averages the last ``1 / (1 - momentum)`` or so steps.
+        Until the stream has made that many, it stands for a few chunks only
+        (one class of a sorted stream, or a first chunk of a few rows) and
+        carries their pull into the next chunk, which then unlearns.  After
+        that it carries over, as it does between the batches of a ``fit``.
+        Adam's moments are normalised and always carry over.
         """
-        self.forget()
+        self._chunks += 1
+        if self._chunks <= self.warm_up_chunks():
+            self.forget()
+
+    def warm_up_chunks(self):
+        """How many of a stream's first ``partial_fit`` calls start with a fresh velocity."""
+        return 0
 
     def step(self, parameters, gradients):
         """Move ``parameters`` in place against ``gradients`` (which may be overwritten)."""
@@ -119,7 +131,8 @@ class Optimizer:
         the step until learning stopped.  "adaptive" halves the step instead
         when the chunk's loss jumps (see :data:`STREAM_JUMP`), as when
         a class-sorted stream reaches a class the model has not seen, where
-        a full step would overwrite what the earlier chunks taught; after
+        a full step would overwrite what the earlier chunks taught, and
+        forgets the velocity, which points where those chunks pulled; after
         calm chunks the step grows back (:data:`STREAM_REGROWTH`).
         """
         recent = self._chunk_losses
@@ -128,6 +141,8 @@ class Optimizer:
             and loss > STREAM_JUMP * max(recent)
         )
         if jumped:
+            # The velocity points where the earlier chunks pulled.
+            self.forget()
             self.learning_rate *= 0.5
         elif self.schedule == "adaptive":
             self.learning_rate = min(self.initial_learning_rate,
@@ -193,6 +208,10 @@ class SGDOptimizer(Optimizer):
                 param -= grad
             else:
                 param += velocity
+
+    def warm_up_chunks(self):
+        # Rounded first: 1 / (1 - 0.9) is 9.999999999999998 in floating point.
+        return math.ceil(round(1.0 / (1.0 - self.momentum), 9)) if self.momentum else 0
 
     def forget(self):
         if self.velocities is None:

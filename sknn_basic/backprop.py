@@ -74,8 +74,10 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
     momentum : float, default=0.9
         Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent
         (``solver="sgd"`` only).  The velocity carries over a warm-started
-        ``fit``; each ``partial_fit`` call starts it afresh, since a velocity
-        built on earlier chunks overshoots on the next one.
+        ``fit``.  In a stream of ``partial_fit`` calls it starts afresh for
+        the first ``1 / (1 - momentum)`` calls (10 at the default), whose
+        few chunks would give it their own pull, and carries over after
+        that.
     nesterovs_momentum : bool, default=False
         Whether the momentum is Nesterov's (a step along the new velocity).
     learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
@@ -137,6 +139,15 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         Shuffle the samples every epoch (mini-batches only).
     warm_start : bool, default=False
         Continue from the previous solution when ``fit`` is called again.
+    replay_size : int, default=200
+        Rows of earlier ``partial_fit`` chunks remembered (a uniform sample of
+        the stream) and trained on again with each chunk: as many as the
+        chunk holds, and at least enough to make 64 rows together.  A stream
+        whose chunks differ (sorted by class, say) then does not forget its
+        earlier chunks.  0 trains on each chunk alone, as ``MLPClassifier``
+        does.  ``fit`` neither uses nor keeps the memory; note that a model
+        fitted by ``partial_fit`` holds these rows of training data.  ``t_``
+        counts the replayed rows among the samples seen.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights (drawn first), then the shuffles and the
         validation split.
@@ -211,6 +222,7 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
     _parameter_constraints: dict = {
         **BaseNetworkClassifier._parameter_constraints,
         **TWO_LAYER_CONSTRAINTS,
+        "replay_size": [Count(0, None)],
     }
 
     def __init__(
@@ -239,6 +251,7 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         validation_fraction=0.1,
         shuffle=True,
         warm_start=False,
+        replay_size=200,
         random_state=None,
         verbose=0,
         callback=None,
@@ -266,6 +279,7 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         self.validation_fraction = validation_fraction
         self.shuffle = shuffle
         self.warm_start = warm_start
+        self.replay_size = replay_size
         self.random_state = random_state
         self.verbose = verbose
         self.callback = callback
@@ -291,8 +305,9 @@ class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
         Step size (> 0).  Adam's steps are about this long whatever the
         gradient's scale; 0.01 suits standardised features.
     momentum : float, default=0.9
-        Momentum of the updates with ``solver="sgd"``, in ``[0, 1)``; each
-        ``partial_fit`` call starts the velocity afresh.
+        Momentum of the updates with ``solver="sgd"``, in ``[0, 1)``.  In a
+        stream of ``partial_fit`` calls the velocity starts afresh for the
+        first ``1 / (1 - momentum)`` calls and carries over after that.
     nesterovs_momentum : bool, default=False
         Whether the momentum is Nesterov's.
     learning_rate_schedule : {"constant", "adaptive"}, default="constant"

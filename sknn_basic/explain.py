@@ -501,7 +501,9 @@ def explain_step(
     Notes
     -----
     The step is the lessons' plain rule for one record, which is what ``fit``
-    does on a batch of that single record.  Momentum is not part of it: a
+    does on a batch of that single record, and what ``partial_fit`` does
+    with it except that a network's ``partial_fit`` also trains on rows of
+    its earlier calls (``replay_size=0`` turns that off).  Momentum is not part of it: a
     network fitted with ``momentum > 0`` adds ``momentum`` times its previous
     step to the next one.  With ``alpha > 0`` the weight steps include the L2
     term ``-η α w``.  A perceptron fitted with ``average=True`` predicts with

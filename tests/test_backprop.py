@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import make_classification, make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
@@ -242,7 +243,7 @@ def test_a_long_stream_of_partial_fit_calls_keeps_its_step_and_learns():
     # Issue 10: the adaptive schedule compared each chunk's loss with the
     # previous chunk's, other rows, and halved the step on their noise until
     # learning stopped (0.5 fell to 1e-25 over a few hundred chunks, at 0.84
-    # against MLPClassifier's 0.97 on digits).
+    # against MLPClassifier's 0.97 on digits).  Seed 0 ends at 0.45.
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier
@@ -258,18 +259,24 @@ def test_a_long_stream_of_partial_fit_calls_keeps_its_step_and_learns():
                 for est in (ours, theirs):
                     est.partial_fit(X_train[start:start + 10], y_train[start:start + 10],
                                     classes=np.arange(10))
-    assert ours.learning_rate_ == ours.learning_rate
+    # A late chunk's loss can still jump (one badly fitted row among ten),
+    # which halves the step; the calm chunks after it grow it back.
+    assert ours.learning_rate_ > ours.learning_rate / 10
     assert ours.score(X_test, y_test) >= theirs.score(X_test, y_test)
 
 
+@pytest.mark.parametrize("sizes", [[0.05, 0.1, 0.25, 0.5, 1.0], list(np.linspace(0.1, 1, 10))],
+                         ids=["5 growing", "10 equal"])
 @pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer"])
-def test_a_class_sorted_stream_ends_at_least_as_well_as_mlpclassifiers(name):
+def test_a_class_sorted_stream_ends_at_least_as_well_as_mlpclassifiers(name, sizes):
     # Issue 10: in the rows' order these sets are sorted by class, and
-    # learning_curve's first chunks hold one class.  A chunk whose loss jumps
-    # (a class the model has not seen) halves the step, so the next chunks
-    # do not overwrite what the earlier ones taught.  Averaged over seeds:
-    # at one seed, a network that has seen one class scores on the others
-    # whatever its random initial weights give.
+    # learning_curve's first chunks hold one class, its last chunks another.
+    # Each call also trains on remembered rows of the earlier chunks, so the
+    # last chunks do not overwrite what those taught (in ten equal chunks
+    # the network ended at 0.40 on iris and 0.27 on wine without them,
+    # against MLPClassifier's 0.53 and 0.48).  Averaged over seeds: at one
+    # seed, a network that has seen one class scores on the others whatever
+    # its random initial weights give.
     from sklearn import datasets
     from sklearn.model_selection import learning_curve
     from sklearn.neural_network import MLPClassifier
@@ -282,7 +289,93 @@ def test_a_class_sorted_stream_ends_at_least_as_well_as_mlpclassifiers(name):
         for seed in range(4):
             for est in (MLPClassifier(random_state=seed),
                         TwoLayerBackpropClassifier(random_state=seed)):
-                _, _, test = learning_curve(est, X, y, train_sizes=[0.05, 0.1, 0.25, 0.5, 1.0],
+                _, _, test = learning_curve(est, X, y, train_sizes=sizes,
                                             cv=5, exploit_incremental_learning=True)
                 finals.setdefault(type(est).__name__, []).append(test.mean(axis=1)[-1])
     assert np.mean(finals["TwoLayerBackpropClassifier"]) >= np.mean(finals["MLPClassifier"])
+
+
+def test_a_long_stream_of_small_chunks_learns_at_least_as_fast_as_mlpclassifier():
+    # Issue 10: in 50-row chunks of a 3-class synthetic set, one pass left
+    # the network at 0.76 against MLPClassifier's 0.85: each call restarted
+    # its velocity, so a stream took steps ten times shorter than a fit's.
+    # After its first ten calls a stream now carries the velocity over.
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = make_classification(8000, 20, n_informative=10, n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    scores = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for seed in range(2):
+            for est in (MLPClassifier(random_state=seed), TwoLayerBackpropClassifier(random_state=seed)):
+                for start in range(0, len(X_train), 50):
+                    est.partial_fit(X_train[start:start + 50], y_train[start:start + 50],
+                                    classes=[0, 1, 2])
+                scores.setdefault(type(est).__name__, []).append(est.score(X_test, y_test))
+    assert np.mean(scores["TwoLayerBackpropClassifier"]) >= np.mean(scores["MLPClassifier"])
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=300, centers=3, n_features=4, random_state=0, cluster_std=2.0)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_partial_fit_trains_on_remembered_rows_and_replay_size_zero_turns_it_off(blobs):
+    X, y = blobs
+    classes = np.unique(y)
+    est = TwoLayerBackpropClassifier(random_state=0)
+    est.partial_fit(X[:10], y[:10], classes=classes)
+    assert est.t_ == 10 and len(est._replay) == 10
+    est.partial_fit(X[10:20], y[10:20])
+    # Ten remembered rows (all there are) join the chunk of ten.
+    assert est.t_ == 10 + 20 and len(est._replay) == 20
+    alone = TwoLayerBackpropClassifier(random_state=0, replay_size=0)
+    alone.partial_fit(X[:10], y[:10], classes=classes)
+    alone.partial_fit(X[10:20], y[10:20])
+    assert alone.t_ == 20 and alone._replay is None
+    # The first call has nothing to replay: both made the same step.
+    first = TwoLayerBackpropClassifier(random_state=0).partial_fit(X[:10], y[:10], classes=classes)
+    first_alone = clone(first).set_params(replay_size=0).partial_fit(X[:10], y[:10],
+                                                                     classes=classes)
+    for a, b in zip(first.coefs_, first_alone.coefs_):
+        assert_array_equal(a, b)
+    assert not np.allclose(est.coefs_[0], alone.coefs_[0])
+    # fit neither uses nor keeps the memory; a stream after it starts a new one.
+    est.fit(X, y)
+    assert est._replay is None
+    est.partial_fit(X[:5], y[:5])
+    assert len(est._replay) == 5 and est._replay.seen == 5
+
+
+def test_the_memory_follows_replay_size_and_travels_with_the_model(blobs):
+    import pickle
+
+    X, y = blobs
+    est = TwoLayerBackpropClassifier(random_state=0, replay_size=30)
+    for start in range(0, 100, 10):
+        est.partial_fit(X[start:start + 10], y[start:start + 10], classes=np.unique(y))
+    assert len(est._replay) == 30 and est._replay.seen == 100
+    copy = pickle.loads(pickle.dumps(est))
+    for model in (est, copy):
+        model.partial_fit(X[100:110], y[100:110])
+    for a, b in zip(est.coefs_, copy.coefs_):
+        assert_array_equal(a, b)
+    assert not hasattr(clone(est), "_replay")
+    est.set_params(replay_size=8).partial_fit(X[110:120], y[110:120])
+    assert len(est._replay) == 8 and est._replay.capacity == 8
+    est.set_params(replay_size=0).partial_fit(X[120:130], y[120:130])
+    assert est._replay is None
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "200"])
+def test_replay_size_must_be_a_count(bad, blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match="replay_size"):
+        TwoLayerBackpropClassifier(replay_size=bad).partial_fit(X, y, classes=np.unique(y))

@@ -247,6 +247,37 @@ def test_partial_fit_on_dask_equals_in_memory_partial_fit(binary):
     assert_same_weights(on_dask, memory)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_class_sorted_stream_on_dask_replays_the_rows_memory_replays(binary, weighted):
+    # The replay memory's draws are made on the client in the in-memory
+    # order; the rows it keeps are gathered from the blocks, and the rows it
+    # replays travel to the cluster as one more block.
+    X, y = binary
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    sample_weight = np.random.RandomState(1).uniform(0.5, 2.0, len(y)) if weighted else None
+    est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=3, replay_size=40, random_state=0)
+    memory, on_dask = clone(est), clone(est)
+    # The first chunk of one row; the memory fills in the third.
+    bounds = [0, 1, 30, 90, 200, 260, 400]
+    for start, stop in zip(bounds, bounds[1:]):
+        n = stop - start
+        chunks = (n,) if n < 3 else (1, n - 2, 1)
+        extra = {} if sample_weight is None else {"sample_weight": sample_weight[start:stop]}
+        extra_dask = {} if sample_weight is None else {
+            "sample_weight": blocks(sample_weight[start:stop], chunks)}
+        memory.partial_fit(X[start:stop], y[start:stop], classes=[0, 1], **extra)
+        on_dask.partial_fit(blocks(X[start:stop], chunks), blocks(y[start:stop], chunks),
+                            classes=[0, 1], **extra_dask)
+    assert on_dask.t_ == memory.t_ > bounds[-1]
+    assert on_dask._replay.seen == memory._replay.seen == bounds[-1]
+    assert_array_equal(on_dask._replay.Y, memory._replay.Y)
+    assert_allclose(on_dask._replay.X, memory._replay.X, rtol=0)
+    if weighted:
+        assert_allclose(on_dask._replay.w, memory._replay.w, rtol=0)
+    assert_same_weights(on_dask, memory)
+
+
 def test_early_stopping_holds_out_a_share_of_every_block(binary):
     X, y = binary
     est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=4, early_stopping=True,

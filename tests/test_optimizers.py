@@ -143,3 +143,32 @@ def test_adam_estimator_epoch_is_the_optimizers_step(Est):
     fitted = [est.coef_.T] if Est is SigmoidGDClassifier else est.coefs_
     for W, E in zip(fitted, expected):
         assert_allclose(W, E, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("momentum, warm_up", [(0.9, 10), (0.5, 2), (0.95, 20), (0.0, 0)])
+def test_a_streams_first_chunks_start_their_velocity_afresh_then_carry_it(momentum, warm_up):
+    # Issue 10: a velocity built on a stream's first few chunks (one class of
+    # a sorted stream) overshoots on the next; one built on more chunks than
+    # it averages over is what momentum is for, and carries over.
+    params, gradient = _problem()
+    opt = SGDOptimizer(params, 0.01, momentum=momentum, schedule="adaptive")
+    assert opt.warm_up_chunks() == warm_up
+    opt.step(params, gradient(params))  # the first call
+    for chunk in range(2, warm_up + 4):
+        opt.start_chunk()
+        if momentum:
+            carried = [v.copy() for v in opt.velocities]
+            expected_zero = chunk <= warm_up
+            assert all(np.all(v == 0) for v in carried) == expected_zero, chunk
+        opt.step(params, gradient(params))
+    if momentum:
+        # A jump forgets the velocity along with halving the step.
+        for loss in [0.3, 0.3]:
+            opt.end_chunk(loss)
+        assert any(np.any(v != 0) for v in opt.velocities)
+        assert opt.end_chunk(1.0) is True
+        assert all(np.all(v == 0) for v in opt.velocities)
+    # A new fit starts the count again.
+    opt.start(0.01, "adaptive")
+    opt.start_chunk()
+    assert opt._chunks == 2

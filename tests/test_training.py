@@ -123,7 +123,9 @@ def test_partial_fit_requires_classes_then_trains_one_epoch(Est, blobs):
     est.partial_fit(X[:100], y[:100], classes=[0, 1, 2])
     assert est.n_iter_ == 1 and est.t_ == 100
     est.partial_fit(X[100:], y[100:])
-    assert est.n_iter_ == 2 and est.t_ == 300
+    # The network's second call also trains on the 100 rows it remembers.
+    replayed = 100 if getattr(est, "replay_size", 0) else 0
+    assert est.n_iter_ == 2 and est.t_ == 300 + replayed
     with pytest.raises(ValueError, match="not among the classes"):
         est.partial_fit(X[:5], [0, 1, 7, 0, 1])
     with pytest.raises(ValueError, match="features"):
@@ -133,13 +135,14 @@ def test_partial_fit_requires_classes_then_trains_one_epoch(Est, blobs):
 @pytest.mark.parametrize(
     "Est, extra",
     [(PerceptronClassifier, {}), (SigmoidGDClassifier, {}), (SigmoidGDClassifier, {"solver": "adam"}),
-     (TwoLayerBackpropClassifier, {"momentum": 0.0}),
-     (TwoLayerBackpropClassifier, {"solver": "adam"})],
+     (TwoLayerBackpropClassifier, {"momentum": 0.0, "replay_size": 0}),
+     (TwoLayerBackpropClassifier, {"solver": "adam", "replay_size": 0})],
 )
 def test_partial_fit_epochs_equal_fit_epochs(Est, extra, blobs):
-    # Momentum is the one difference: each partial_fit call starts its
-    # velocity afresh (see test_backprop's streaming test); Adam's moments
-    # and everything else carry over.
+    # Momentum and the replay memory are the differences: a stream's first
+    # partial_fit calls start their velocity afresh, and the network's calls
+    # train on remembered rows too (see test_backprop's streaming tests).
+    # Adam's moments and everything else carry over.
     X, y = blobs
     fitted = Est(random_state=0, max_iter=3, tol=None, shuffle=False, **extra).fit(X, y)
     stepped = Est(random_state=0, shuffle=False, **extra)
