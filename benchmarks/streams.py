@@ -2,7 +2,8 @@
 
 Run as ``python -m benchmarks.streams [--seeds K] [--out FILE]``.  This is a
 table of accuracies, not of times, so it stands apart from the timed suite.
-Both estimators get the same chunks, at their defaults, on standardised data:
+Both estimators get the same chunks, at their defaults (the network's
+include its replay memory, ``replay_size=200``), on standardised data:
 
 * learning curves: ``learning_curve(..., exploit_incremental_learning=True)``
   with 5-fold stratified CV, which feeds each fold's training rows to
@@ -124,7 +125,9 @@ def _report(curves, streams, seeds, seconds):
         "# Streams of partial_fit calls: TwoLayerBackpropClassifier against MLPClassifier",
         "",
         f"Both at their defaults, on the same chunks; each figure is the mean over {seeds} "
-        f"random states. Made by `python -m benchmarks.streams` in {seconds:.0f} s.",
+        f"random states. Made by `python -m benchmarks.streams` in {seconds:.0f} s. The "
+        "network's defaults include `replay_size=200`: each call also trains on rows "
+        "remembered from the earlier calls.",
         "",
         "## Learning curves (5-fold CV, exploit_incremental_learning=True)",
         "",
