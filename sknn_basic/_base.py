@@ -330,7 +330,11 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         if first_call:
             self._dtype = X.dtype
         Y, strata = self._targets(y, classes, first_call, incremental)
-        sample_weight = self._training_weights(X, strata, sample_weight, incremental)
+        memory = self._replay_memory(first_call, incremental)
+        sample_weight, divisor = self._training_weights(
+            X, strata, sample_weight, incremental,
+            at_least=0.0 if memory is None else memory.largest_weight(),
+        )
         del y
 
         random_state = self._start(X.shape[1], Y.shape[1], X.dtype, first_call, incremental)
@@ -343,20 +347,26 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         # The strata have served (weights, split): free them before training,
         # whose peak memory they would otherwise add to.
         del strata
-        memory = self._replay_memory(first_call, incremental)
         if memory is not None:
-            plan = memory.plan(X.shape[0], random_state)
-            chunk = X, Y, sample_weight
-            X, Y, sample_weight = memory.combined(X, Y, sample_weight, plan)
-            memory.keep(plan, chunk[0][plan.kept], chunk[1][plan.kept],
-                        None if chunk[2] is None else chunk[2][plan.kept], chunk[0].shape[0])
-            del chunk
+            # Only rows of positive weight enter: the others would teach nothing.
+            eligible = (np.arange(X.shape[0]) if sample_weight is None
+                        else np.flatnonzero(sample_weight > 0))
+            plan = memory.plan(len(eligible), random_state)
+            rows = eligible[plan.kept]
+            entering = (X[rows], Y[rows],
+                        memory.units(None if sample_weight is None else sample_weight[rows],
+                                     len(rows), divisor))
+            X, Y, sample_weight = memory.combined(X, Y, sample_weight, plan, divisor)
         n_samples = X.shape[0]
-        return self._run(
+        self._run(
             X, Y, sample_weight, validation, random_state, incremental, first_call,
             n_samples=n_samples,
             total_weight=float(n_samples if sample_weight is None else np.sum(sample_weight)),
         )
+        if memory is not None:
+            # After training: a call that failed leaves the memory as it was.
+            memory.keep(plan, *entering, n_rows=len(eligible))
+        return self
 
     def _run(self, X, Y, sample_weight, validation, random_state, incremental, first_call, *,
              n_samples, total_weight, wrap_model=None, score_validation=None):
@@ -399,18 +409,35 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         self._after_training(model, record.stop_reason, incremental)
         return self
 
-    def _sample_weights(self, X, sample_weight):
-        """``sample_weight`` checked and normalised (float64), or None."""
+    def _sample_weights(self, X, sample_weight, at_least=0.0):
+        """``sample_weight`` checked and normalised (float64) or None, and the divisor.
+
+        The weights are divided by their largest, or by ``at_least`` where
+        that is larger (the largest weight a replay memory holds, so that
+        the rows of several calls keep their ratios); no weights count as
+        ones.
+        """
         if sample_weight is None:
-            return None
+            if at_least <= 1:
+                return None, 1.0
+            return np.full(X.shape[0], 1.0 / at_least), float(at_least)
         # Our check first, for its message naming the parameter; then
         # scikit-learn's, for the shape (and a scalar broadcast to every row).
         weights = check_weights(sample_weight, "sample_weight", "sample")
-        return _normalised(_check_sample_weight(weights, X, dtype=np.float64))
+        weights = _check_sample_weight(weights, X, dtype=np.float64)
+        largest = weights.max()
+        if at_least > largest:
+            return weights / at_least, float(at_least)
+        return _normalised(weights), float(largest)
 
-    def _training_weights(self, X, strata, sample_weight, incremental):
-        """The weights the model trains with, or None where all are equal."""
-        return _in_training_dtype(self._sample_weights(X, sample_weight), X.dtype)
+    def _training_weights(self, X, strata, sample_weight, incremental, at_least=0.0):
+        """The weights the model trains with (None where all are one), and their divisor.
+
+        A row's weight as the caller gave it is its training weight times
+        the divisor (see :meth:`_sample_weights`).
+        """
+        weights, divisor = self._sample_weights(X, sample_weight, at_least)
+        return _in_training_dtype(weights, X.dtype), divisor
 
     def _call_back(self, model):
         """The loop's per-epoch hook: publish the run so far, then call ``callback``."""
@@ -636,9 +663,10 @@ class BaseTrainedClassifier(ClassifierMixin, BaseTrained):
             "class_weight", "class",
         )
 
-    def _training_weights(self, X, y_index, sample_weight, incremental):
-        """Sample weight times class weight, checked and normalised; None where all equal."""
-        sample_weight = self._sample_weights(X, sample_weight)
+    def _training_weights(self, X, y_index, sample_weight, incremental, at_least=0.0):
+        """Sample weight times class weight, checked and normalised (None where all are
+        one), and the divisor of the sample weights."""
+        sample_weight, divisor = self._sample_weights(X, sample_weight, at_least)
         if self.class_weight is not None:
             self._check_class_weight_for(incremental)
             per_class = self._class_weights()
@@ -650,7 +678,7 @@ class BaseTrainedClassifier(ClassifierMixin, BaseTrained):
             sample_weight = weights if sample_weight is None else sample_weight * weights
         if sample_weight is not None and not np.any(sample_weight > 0):
             raise_all_weights_zero()
-        return _in_training_dtype(sample_weight, X.dtype)
+        return _in_training_dtype(sample_weight, X.dtype), divisor
 
     def _check_class_weight_for(self, incremental):
         """partial_fit cannot use "balanced": its weights need the whole data set."""

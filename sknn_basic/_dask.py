@@ -89,7 +89,7 @@ SPLIT_EVERY = 8
 #: block's task rather than by a broadcast before them.
 INLINE_BYTES = 2**16
 #: Fitted state of the estimator that the workers never need.
-_CLIENT_ONLY = ("_training", "_optimizer", "_random_state", "_model")
+_CLIENT_ONLY = ("_training", "_optimizer", "_random_state", "_model", "_replay")
 
 
 # ----------------------------------------------------------------- blocks
@@ -137,8 +137,9 @@ def _block_summary(checked, classifier):
 def _prepared_block(checked, split, shell, weight_scale, class_factors, dtype):
     """Targets encoded and weights combined for a validated block (and its hold-out).
 
-    ``weight_scale`` is the largest sample weight of the whole data set and
-    ``class_factors`` the normalised weight of each class, so each row gets
+    ``weight_scale`` is the largest sample weight of the whole data set (or
+    of a replay memory's rows, where larger) and ``class_factors`` the
+    normalised weight of each class, so each row gets
     exactly the weight ``BaseTrained._training_weights`` gives it in memory.
     ``split`` is None, or ``(fraction, seed)`` to hold out a share of the
     block's rows for early stopping: returns ``(train, validation)`` then.
@@ -147,8 +148,10 @@ def _prepared_block(checked, split, shell, weight_scale, class_factors, dtype):
     # The estimator's own encoding; the labels were checked on the client.
     Y, strata = shell._targets(y, None, False, True)
     weights = sample_weight
-    if weights is not None and weight_scale != 1:
-        weights = weights / weight_scale
+    if weight_scale != 1:
+        # Without sample weights, a scale above one is a replay memory's
+        # largest weight, which the rows' weights of one are divided by.
+        weights = (np.ones(X.shape[0]) if weights is None else weights) / weight_scale
     if class_factors is not None:
         per_row = class_factors[strata]
         weights = per_row if weights is None else weights * per_row
@@ -722,6 +725,7 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
         # weights' divergence limit follows: take it from the blocks.
         estimator._target_scale = float(abs(y).max().compute())
 
+    memory = estimator._replay_memory(first_call, incremental)
     weight_scale = 1.0
     if sample_weight is not None:
         tops = [s[3] for s in summaries if s[3] is not None]
@@ -729,6 +733,9 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
         if not weight_scale > 0:
             # The in-memory message for weights that are all zero.
             check_weights(np.zeros(1), "sample_weight", "sample")
+    if memory is not None:
+        # As BaseTrained._sample_weights: never below the memory's largest.
+        weight_scale = max(weight_scale, memory.largest_weight())
     class_factors = _class_factors(estimator, labels, counts, incremental) if classifier else None
 
     # The initial weights are the first draws, as in memory.
@@ -749,22 +756,23 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
     else:
         train, held_out = prepared, []
     stats = runner.gather(runner.map(_block_stats, train + held_out, weighted=True))
-    given = sample_weight is not None or class_factors is not None
+    given = sample_weight is not None or class_factors is not None or weight_scale != 1
     weighted = given and not all(s[2] for s in stats)
     if weighted and not any(s[3] for s in stats):
         raise_all_weights_zero()
-    train_stats = stats[:len(train)]
+    train_stats, held_out_stats = stats[:len(train)], stats[len(train):]
     train_sizes = [s[0] for s in train_stats]
     total_weight = sum(s[1] for s in train_stats) if weighted else float(sum(train_sizes))
-    memory = estimator._replay_memory(first_call, incremental)
+    entering = None
     if memory is not None:
-        train, train_sizes, weighted, total_weight = _with_replay(
-            memory, runner, train, train_sizes, weighted, total_weight, random_state, handles)
+        train, train_sizes, weighted, total_weight, entering = _with_replay(
+            memory, runner, train, train_sizes, weighted, total_weight, weight_scale,
+            random_state, handles, dtype)
     training = _Rows(runner, train, train_sizes, weighted)
     training.total_weight = total_weight
     validation = None
     if estimator.early_stopping:
-        val_rows = _Rows(runner, held_out, [s[0] for s in stats[len(train):]], weighted)
+        val_rows = _Rows(runner, held_out, [s[0] for s in held_out_stats], weighted)
         estimator._check_split_sizes(training.n_samples, val_rows.n_samples, n_samples)
         validation = (val_rows, None, None, None)
 
@@ -776,55 +784,79 @@ def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, cla
 
     # The held-out blocks are scored where they live, not predicted in memory.
     score = _HeldOutScore(estimator, wrapped, classifier) if validation is not None else None
-    return estimator._run(
+    estimator._run(
         training, None, None, validation, random_state, incremental, first_call,
         n_samples=training.n_samples, total_weight=training.total_weight,
         wrap_model=wrap_model, score_validation=score,
     )
+    if entering is not None:
+        # After training, as in memory: a call that failed leaves the memory as it was.
+        memory.keep(*entering)
+    return estimator
 
 
-def _rows_of(block, rows):
-    """Some rows of a prepared block (for the client's replay memory)."""
-    return _Block(block.X[rows], block.Y[rows], None if block.w is None else block.w[rows])
+def _positive_rows(block, weighted):
+    """A block's rows of positive weight (all its rows where unweighted)."""
+    if not weighted or block.w is None:
+        return np.arange(block.X.shape[0])
+    return np.flatnonzero(block.w > 0)
 
 
-def _with_replay(memory, runner, train, sizes, weighted, total_weight, random_state, handles):
+def _rows_of(block, ordinals, weighted):
+    """The rows of a prepared block at these places among its rows of positive weight."""
+    rows = _positive_rows(block, weighted)[ordinals]
+    return _Block(block.X[rows], block.Y[rows],
+                  None if block.w is None or not weighted else block.w[rows])
+
+
+def _positive_count(block, weighted):
+    return len(_positive_rows(block, weighted))
+
+
+def _with_replay(memory, runner, train, sizes, weighted, total_weight, divisor, random_state,
+                 handles, dtype):
     """The training blocks of a ``partial_fit`` call with the memory's rows as one more block.
 
     The draws are ``ReplayMemory.plan``'s, as in memory; the chunk rows the
-    memory keeps are gathered to the client (at most its capacity), and the
-    replayed rows travel to the cluster as a block of their own.
+    memory will keep are gathered to the client (at most its capacity), and
+    the replayed rows travel to the cluster as a block of their own.
+    Returns the blocks, their sizes, whether weighted, the total weight and
+    the arguments of the ``ReplayMemory.keep`` that follows training.
     """
-    n_rows = sum(sizes)
-    plan = memory.plan(n_rows, random_state)
-    n_old = len(plan.replayed)
+    counts = (runner.gather(runner.map(_positive_count, train, weighted=weighted))
+              if weighted else list(sizes))
+    n_eligible = sum(counts)
+    plan = memory.plan(n_eligible, random_state)
     # Read before the memory takes in the chunk's rows.
-    X_old, Y_old, w_old = memory.replayed_rows(plan) if n_old else (None, None, None)
-    starts = np.cumsum([0] + sizes[:-1])
+    n_old = len(plan.replayed)
+    starts = np.cumsum([0] + counts[:-1])
     block_of = np.searchsorted(starts, plan.kept, side="right") - 1
     wanted = [i for i in range(len(train)) if np.any(block_of == i)]
     parts = runner.gather(runner.map(
-        _rows_of, [train[i] for i in wanted], [plan.kept[block_of == i] - starts[i] for i in wanted],
+        _rows_of, [train[i] for i in wanted],
+        [plan.kept[block_of == i] - starts[i] for i in wanted], weighted=weighted,
     ))
+    X_kept = Y_kept = units = None
     if parts:
         w_kept = stack_rows([p.w for p in parts]) if weighted else None
-        memory.keep(plan, stack_rows([p.X for p in parts]),
-                    stack_rows([p.Y for p in parts]), w_kept, n_rows)
-    else:
-        memory.seen += n_rows
+        X_kept, Y_kept = stack_rows([p.X for p in parts]), stack_rows([p.Y for p in parts])
+        units = memory.units(w_kept, X_kept.shape[0], divisor)
+    entering = (plan, X_kept, Y_kept, units, n_eligible)
     if not n_old:
-        return train, sizes, weighted, total_weight
-    if w_old is not None or weighted:
-        # Either side weighted: the other's rows count one each, as in memory.
-        if w_old is None:
-            w_old = np.ones(n_old, dtype=X_old.dtype)
+        return train, sizes, weighted, total_weight, entering
+    X_old, Y_old, w_old = memory.replayed_rows(plan)
+    w_old = (w_old / divisor).astype(dtype)
+    if weighted or not np.all(w_old == 1):
+        if not weighted:
+            # The chunk's rows count one each, as in memory.
+            weighted = True
         total_weight += float(np.sum(w_old))
-        weighted = True
     else:
+        w_old = None
         total_weight += float(n_old)
     replay = runner.persist([delayed(_Block, pure=False)(X_old, Y_old, w_old)])
     handles += replay
-    return train + replay, sizes + [n_old], weighted, total_weight
+    return train + replay, sizes + [n_old], weighted, total_weight, entering
 
 
 # ---------------------------------------------------------------- scoring

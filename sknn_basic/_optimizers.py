@@ -87,7 +87,8 @@ class Optimizer:
         that it carries over, as it does between the batches of a ``fit``.
         Adam's moments are normalised and always carry over.
         """
-        self._chunks += 1
+        # An optimizer pickled before the count existed has made its warm-up.
+        self._chunks = getattr(self, "_chunks", math.inf) + 1
         if self._chunks <= self.warm_up_chunks():
             self.forget()
 

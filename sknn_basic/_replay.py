@@ -56,10 +56,26 @@ def stack_rows(parts):
 class ReplayMemory:
     """A uniform sample of at most ``capacity`` rows of a stream.
 
+    The sample is over the rows of positive weight: a row of weight zero
+    would teach nothing when replayed.  Each row's weight is kept as the
+    caller gave it (sample weight times the normalised class weight, one
+    for an unweighted row), in float64, so that rows of different calls keep
+    their ratios whatever each call's weights were normalised by.
+
     Parameters
     ----------
     capacity : int
         The most rows kept (> 0).
+
+    Attributes
+    ----------
+    X, Y : arrays, or None before the first rows
+        The remembered inputs (in the training dtype; CSR once a chunk was
+        sparse) and encoded targets.
+    w : ndarray of float64
+        Their weights as given.
+    seen : int
+        Rows of positive weight the stream has shown.
     """
 
     def __init__(self, capacity):
@@ -70,21 +86,38 @@ class ReplayMemory:
     def __len__(self):
         return 0 if self.X is None else self.X.shape[0]
 
-    def plan(self, n_rows, random_state):
-        """The draws of a call whose chunk holds ``n_rows`` rows.
+    def largest_weight(self):
+        """The largest weight remembered (0 while empty)."""
+        return 0.0 if not len(self) else float(self.w.max())
 
-        The replayed rows are drawn first, without replacement; then each
-        chunk row in turn enters a full memory with probability
-        ``capacity / rows seen``, in a slot drawn uniformly.
+    def resize(self, capacity):
+        """Hold at most ``capacity`` rows from the next call on (after ``set_params``).
+
+        A lowered capacity keeps a uniform subset of the rows, drawn by the
+        next :meth:`plan`.  A raised one fills with the next rows of the
+        stream, so the memory leans to them until the stream has gone on
+        well past that point.
+        """
+        self.capacity = int(capacity)
+
+    def plan(self, n_rows, random_state):
+        """The draws of a call whose chunk has ``n_rows`` rows of positive weight.
+
+        In this order: the rows that stay, where ``capacity`` was lowered
+        (a uniform subset); the replayed rows, without replacement; then the
+        chunk's rows in turn, each entering a full memory with probability
+        ``capacity / rows seen``, in a slot drawn uniformly (Algorithm R).
         """
         held = len(self)
-        n_replayed = min(held, max(n_rows, REPLAY_BATCH - n_rows))
-        replayed = (random_state.choice(held, n_replayed, replace=False) if n_replayed
-                    else np.arange(0))
-        free = min(self.capacity - held, n_rows)
-        # The memory after the call, slot by slot: an old row's position, or
-        # -(i + 1) for the chunk's row i.  Rows fill the free slots first.
-        source = np.concatenate([np.arange(held), -1 - np.arange(free)])
+        survivors = np.arange(held)
+        if held > self.capacity:
+            survivors = np.sort(random_state.choice(held, self.capacity, replace=False))
+        n_replayed = min(len(survivors), max(n_rows, REPLAY_BATCH - n_rows))
+        replayed = (survivors[random_state.choice(len(survivors), n_replayed, replace=False)]
+                    if n_replayed else np.arange(0))
+        free = min(self.capacity - len(survivors), n_rows)
+        # The memory after the call, slot by slot; rows fill free slots first.
+        source = np.concatenate([survivors, -1 - np.arange(free)])
         # Row i of the chunk is the (seen + i + 1)-th of the stream.
         later = np.arange(free, n_rows)
         slots = (random_state.random_sample(len(later))
@@ -97,61 +130,55 @@ class ReplayMemory:
         source[slots[last]] = -1 - later[last]
         return ReplayPlan(replayed, source)
 
-    def replayed_rows(self, plan):
-        """The memory's rows ``plan`` replays: ``(X, Y, w)``, w None where unweighted."""
+    @staticmethod
+    def units(w, n_rows, divisor):
+        """Training weights (None: all one) of ``n_rows`` rows back in the caller's units."""
+        if w is None:
+            return np.full(n_rows, float(divisor))
+        return w.astype(np.float64) * divisor
+
+    def combined(self, X, Y, w, plan, divisor):
+        """The chunk's rows followed by the replayed ones: what the call trains on.
+
+        ``w`` are the chunk's training weights (None: all one), which are its
+        weights as given divided by ``divisor``; the replayed rows' weights
+        are divided alike.  A dense chunk gets dense replayed rows.
+        """
+        if not len(plan.replayed):
+            return X, Y, w
+        X_old, Y_old, w_old = self.replayed_rows(plan, dense=not sparse.issparse(X))
+        w_old = (w_old / divisor).astype(X.dtype)
+        weights = np.concatenate([np.ones(X.shape[0], dtype=X.dtype) if w is None else w, w_old])
+        if np.all(weights == 1):
+            weights = None
+        return stack_rows([X, X_old]), np.concatenate([Y, Y_old]), weights
+
+    def replayed_rows(self, plan, dense=False):
+        """The memory's rows ``plan`` replays: ``(X, Y, w)``, with ``w`` as given."""
         rows = plan.replayed
-        return self.X[rows], self.Y[rows], None if self.w is None else self.w[rows]
+        X = self.X[rows]
+        if dense and sparse.issparse(X):
+            X = X.toarray()
+        return X, self.Y[rows], self.w[rows]
 
     def keep(self, plan, X, Y, w, n_rows):
         """Enter the rows ``plan.kept`` of a chunk, given as those rows only.
 
-        ``X``, ``Y`` and ``w`` hold the chunk rows ``plan.kept`` (in that
-        order); ``n_rows`` is the whole chunk's length.
+        ``X``, ``Y`` and ``w`` (weights as given, float64) hold the rows
+        ``plan.kept`` of the chunk's ``n_rows`` rows of positive weight, in
+        that order; all three may be None where no row enters.
         """
         self.seen += n_rows
-        if self.X is not None and not len(plan.kept):
-            return
+        source = plan.slots
+        if X is None or not len(plan.kept):
+            if self.X is None or np.array_equal(source, np.arange(len(self))):
+                return
+            X, Y, w = self.X[:0], self.Y[:0], self.w[:0]
         if self.X is None:
-            self.X, self.Y = X[:0], Y[:0]
-        if (w is None) != (self.w is None):
-            # One side weighted: the unweighted rows count one each.
-            if w is None:
-                w = np.ones(X.shape[0], dtype=self.w.dtype)
-            else:
-                self.w = np.ones(len(self), dtype=w.dtype)
+            self.X, self.Y, self.w = X[:0], Y[:0], w[:0]
         # Each slot's row from the old rows followed by the entering ones.
-        held, source = len(self), plan.slots
         rows = np.where(source >= 0, source,
-                        held + np.searchsorted(plan.kept, -1 - source))
+                        len(self) + np.searchsorted(plan.kept, -1 - source))
         self.X = stack_rows([self.X, X])[rows]
         self.Y = np.concatenate([self.Y, Y])[rows]
-        if w is not None:
-            self.w = np.concatenate([self.w, w])[rows]
-
-    def resize(self, capacity):
-        """Hold at most ``capacity`` rows from now on (after ``set_params``).
-
-        A lowered capacity keeps evenly spaced slots: until the memory is
-        full its slots follow the stream's order, so its first slots alone
-        would lean to the stream's start.
-        """
-        self.capacity = int(capacity)
-        if len(self) > capacity:
-            rows = np.linspace(0, len(self) - 1, capacity).astype(np.int64)
-            self.X, self.Y = self.X[rows], self.Y[rows]
-            if self.w is not None:
-                self.w = self.w[rows]
-
-    def combined(self, X, Y, w, plan):
-        """The chunk's rows followed by the replayed ones: what the call trains on."""
-        if not len(plan.replayed):
-            return X, Y, w
-        X_old, Y_old, w_old = self.replayed_rows(plan)
-        if w is None and w_old is None:
-            weights = None
-        else:
-            weights = np.concatenate([
-                np.ones(X.shape[0], dtype=X.dtype) if w is None else w,
-                np.ones(X_old.shape[0], dtype=X.dtype) if w_old is None else w_old,
-            ])
-        return stack_rows([X, X_old]), np.concatenate([Y, Y_old]), weights
+        self.w = np.concatenate([self.w, w])[rows]

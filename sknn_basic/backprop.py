@@ -145,9 +145,11 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         chunk holds, and at least enough to make 64 rows together.  A stream
         whose chunks differ (sorted by class, say) then does not forget its
         earlier chunks.  0 trains on each chunk alone, as ``MLPClassifier``
-        does.  ``fit`` neither uses nor keeps the memory; note that a model
-        fitted by ``partial_fit`` holds these rows of training data.  ``t_``
-        counts the replayed rows among the samples seen.
+        does.  Only rows of positive weight are remembered, with their
+        weights as given, so that rows of different calls keep their ratios.
+        ``fit`` neither uses nor keeps the memory; note that a model fitted
+        by ``partial_fit`` holds these rows of training data.  ``t_`` and
+        ``loss_curve_`` count the replayed rows with the chunk's.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights (drawn first), then the shuffles and the
         validation split.

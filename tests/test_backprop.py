@@ -379,3 +379,43 @@ def test_replay_size_must_be_a_count(bad, blobs):
     X, y = blobs
     with pytest.raises(ValueError, match="replay_size"):
         TwoLayerBackpropClassifier(replay_size=bad).partial_fit(X, y, classes=np.unique(y))
+
+
+def test_rows_of_zero_weight_stay_out_of_the_memory_and_weights_keep_their_scale(blobs):
+    X, y = blobs
+    est = TwoLayerBackpropClassifier(random_state=0, replay_size=50)
+    weights = np.where(np.arange(len(y)) % 10 == 0, 4.0, 0.0)
+    for start in range(0, 300, 30):
+        rows = slice(start, start + 30)
+        est.partial_fit(X[rows], y[rows], classes=np.unique(y), sample_weight=weights[rows])
+    assert est._replay.seen == 30 and len(est._replay) == 30
+    assert_array_equal(est._replay.w, 4.0)
+    # An unweighted call after them: its rows count one against the
+    # remembered rows' four (its training weights are a quarter of theirs).
+    est.partial_fit(X[:20], y[:20])
+    assert est._replay.largest_weight() == 4.0 and 1.0 in est._replay.w
+
+
+def test_a_call_that_fails_leaves_the_memory_as_it_was(blobs):
+    X, y = blobs
+    est = TwoLayerBackpropClassifier(random_state=0).partial_fit(X[:50], y[:50],
+                                                                 classes=np.unique(y))
+    before = (est._replay.seen, est._replay.X.copy())
+
+    def fail(estimator, info):
+        raise RuntimeError("the callback broke")
+
+    est.set_params(callback=fail)
+    with pytest.raises(RuntimeError, match="callback broke"):
+        est.partial_fit(X[50:100], y[50:100])
+    assert est._replay.seen == before[0]
+    assert_array_equal(est._replay.X, before[1])
+
+
+def test_an_optimizer_pickled_before_the_warm_up_count_goes_on_streaming(blobs):
+    X, y = blobs
+    est = TwoLayerBackpropClassifier(random_state=0).partial_fit(X[:30], y[:30],
+                                                                 classes=np.unique(y))
+    del est._optimizer._chunks  # as unpickled from before the count existed
+    est.partial_fit(X[30:60], y[30:60])
+    assert est._optimizer._chunks > est._optimizer.warm_up_chunks()

@@ -247,35 +247,60 @@ def test_partial_fit_on_dask_equals_in_memory_partial_fit(binary):
     assert_same_weights(on_dask, memory)
 
 
-@pytest.mark.parametrize("weighted", [False, True])
-def test_a_class_sorted_stream_on_dask_replays_the_rows_memory_replays(binary, weighted):
+def _stream_weights(kind, n_rows):
+    """Per-call sample weights of a stream: None, uniform, or mixed with zeros and a big one."""
+    rng = np.random.RandomState(1)
+    if kind == "uniform":
+        return [rng.uniform(0.5, 2.0, n) for n in n_rows]
+    if kind == "mixed":
+        # Unweighted calls between weighted ones; zeros, which never enter
+        # the memory; and a weight of 50, which sets the memory's scale.
+        weights = [None, rng.uniform(0, 2, n_rows[1]), None, None,
+                   np.where(rng.uniform(size=n_rows[4]) < 0.5, 0.0, 3.0), None]
+        weights[1][0] = 50.0
+        return weights
+    return [None] * len(n_rows)
+
+
+@pytest.mark.parametrize("weights", ["none", "uniform", "mixed"])
+def test_a_class_sorted_stream_on_dask_replays_the_rows_memory_replays(binary, weights):
     # The replay memory's draws are made on the client in the in-memory
     # order; the rows it keeps are gathered from the blocks, and the rows it
     # replays travel to the cluster as one more block.
     X, y = binary
     order = np.argsort(y, kind="stable")
     X, y = X[order], y[order]
-    sample_weight = np.random.RandomState(1).uniform(0.5, 2.0, len(y)) if weighted else None
     est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=3, replay_size=40, random_state=0)
     memory, on_dask = clone(est), clone(est)
     # The first chunk of one row; the memory fills in the third.
     bounds = [0, 1, 30, 90, 200, 260, 400]
-    for start, stop in zip(bounds, bounds[1:]):
+    per_call = _stream_weights(weights, np.diff(bounds))
+    for (start, stop), w in zip(zip(bounds, bounds[1:]), per_call):
         n = stop - start
         chunks = (n,) if n < 3 else (1, n - 2, 1)
-        extra = {} if sample_weight is None else {"sample_weight": sample_weight[start:stop]}
-        extra_dask = {} if sample_weight is None else {
-            "sample_weight": blocks(sample_weight[start:stop], chunks)}
-        memory.partial_fit(X[start:stop], y[start:stop], classes=[0, 1], **extra)
+        memory.partial_fit(X[start:stop], y[start:stop], classes=[0, 1], sample_weight=w)
         on_dask.partial_fit(blocks(X[start:stop], chunks), blocks(y[start:stop], chunks),
-                            classes=[0, 1], **extra_dask)
+                            classes=[0, 1],
+                            sample_weight=None if w is None else blocks(w, chunks))
     assert on_dask.t_ == memory.t_ > bounds[-1]
-    assert on_dask._replay.seen == memory._replay.seen == bounds[-1]
+    assert on_dask._replay.seen == memory._replay.seen
     assert_array_equal(on_dask._replay.Y, memory._replay.Y)
     assert_allclose(on_dask._replay.X, memory._replay.X, rtol=0)
-    if weighted:
-        assert_allclose(on_dask._replay.w, memory._replay.w, rtol=0)
+    assert_allclose(on_dask._replay.w, memory._replay.w, rtol=1e-15)
+    assert np.all(memory._replay.w > 0)
+    if weights == "mixed":
+        # Rows of the unweighted calls count one, the fifth call's three.
+        assert {1.0, 3.0} <= set(np.unique(memory._replay.w))
     assert_same_weights(on_dask, memory)
+
+
+def test_the_workers_never_receive_the_replay_memory(binary):
+    from sknn_basic._dask import _shell
+
+    X, y = binary
+    est = TwoLayerBackpropClassifier(n_hidden=3, random_state=0).partial_fit(X, y, classes=[0, 1])
+    assert len(est._replay) == 200
+    assert not hasattr(_shell(est), "_replay") and hasattr(est, "_replay")
 
 
 def test_early_stopping_holds_out_a_share_of_every_block(binary):

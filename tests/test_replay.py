@@ -9,36 +9,24 @@ from sknn_basic._replay import REPLAY_BATCH, ReplayMemory, stack_rows
 
 
 def _feed(memory, n_rows, random_state, start=0, weights=None):
-    """Hand the memory a chunk whose X holds each row's index in the stream."""
+    """Hand the memory a chunk whose X holds each row's index in the stream, as ``_fit`` does.
+
+    ``weights`` (a number or an array) are the rows' weights as given.
+    Returns the plan and the rows, targets and training weights of the call.
+    """
     X = np.arange(start, start + n_rows, dtype=float)[:, np.newaxis]
     Y = X.copy()
-    plan = memory.plan(n_rows, random_state)
-    w = None if weights is None else np.full(n_rows, weights)
-    combined = memory.combined(X, Y, w, plan)
-    memory.keep(plan, X[plan.kept], Y[plan.kept], None if w is None else w[plan.kept], n_rows)
+    given = np.ones(n_rows) if weights is None else np.broadcast_to(weights, n_rows) * 1.0
+    divisor = max(given.max(initial=1.0 if weights is None else 0.0), memory.largest_weight())
+    w = given / divisor
+    w = None if np.all(w == 1) else w
+    eligible = np.flatnonzero(given > 0)
+    plan = memory.plan(len(eligible), random_state)
+    rows = eligible[plan.kept]
+    entering = (X[rows], Y[rows], memory.units(None if w is None else w[rows], len(rows), divisor))
+    combined = memory.combined(X, Y, w, plan, divisor)
+    memory.keep(plan, *entering, n_rows=len(eligible))
     return plan, combined
-
-
-def test_the_memory_is_a_uniform_sample_of_the_stream():
-    # Every row of a 1,000-row stream fed in chunks of 7 should end in a
-    # 50-row memory with probability 50 / 1000: over 400 streams each row is
-    # kept about 20 times.  A memory that leaned to early or late rows (or to
-    # a chunk's first rows) would show it in the halves compared below.
-    rng = np.random.RandomState(0)
-    counts = np.zeros(1000)
-    for _ in range(400):
-        memory = ReplayMemory(50)
-        for start in range(0, 1000, 7):
-            _feed(memory, min(7, 1000 - start), rng, start)
-        assert len(memory) == 50 and memory.seen == 1000
-        kept = memory.X[:, 0].astype(int)
-        assert len(np.unique(kept)) == 50
-        counts[kept] += 1
-    assert counts.mean() == pytest.approx(20)
-    halves = counts.reshape(2, 500).sum(axis=1)
-    assert abs(halves[0] - halves[1]) < 4 * np.sqrt(halves.sum())
-    first_of_chunk = counts[::7].mean()
-    assert abs(first_of_chunk - 20) < 4 * np.sqrt(20 / len(counts[::7]))
 
 
 def _algorithm_r(chunks, capacity, random_state):
@@ -106,6 +94,32 @@ def test_weighted_and_unweighted_calls_mix_with_ones_for_the_unweighted_rows():
     assert_array_equal(w[5:], np.where(remembered >= 20, 0.5, 1.0))
 
 
+def test_rows_of_different_calls_keep_the_ratios_of_their_weights_as_given():
+    # Each call divides its weights by their largest; the memory keeps them
+    # as given, so a weight-1 row of a call that also held a weight-100 row
+    # still counts as much as a row of an unweighted call.
+    rng = np.random.RandomState(0)
+    memory = ReplayMemory(100)
+    _feed(memory, 10, rng, weights=np.r_[np.ones(9), 100.0])
+    assert_array_equal(np.sort(memory.w), np.r_[np.ones(9), 100.0])
+    _, (X, _, w) = _feed(memory, 10, rng, start=10)
+    # This call's rows (weight 1) against the remembered ones, over 100.
+    assert_array_equal(w[:10], 0.01)
+    assert_array_equal(w[10:], np.where(X[10:, 0] == 9, 1.0, 0.01))
+    _feed(memory, 10, rng, start=20, weights=0.01)
+    assert_array_equal(memory.w[memory.X[:, 0] >= 20], 0.01)
+
+
+def test_rows_of_zero_weight_never_enter():
+    rng = np.random.RandomState(0)
+    memory = ReplayMemory(50)
+    for start in range(0, 1000, 20):
+        weights = np.where(np.arange(start, start + 20) % 10 == 0, 2.0, 0.0)
+        _feed(memory, 20, rng, start=start, weights=weights)
+    assert memory.seen == 100 and len(memory) == 50
+    assert np.all(memory.X[:, 0] % 10 == 0) and np.all(memory.w == 2.0)
+
+
 def test_sparse_rows_stay_sparse_and_match_dense_ones():
     dense = np.arange(12.0).reshape(4, 3)
     assert_array_equal(stack_rows([dense[:2], dense[2:]]), dense)
@@ -122,22 +136,32 @@ def test_sparse_rows_stay_sparse_and_match_dense_ones():
         for memory, rng, chunk in ((a, rng_dense, X[rows]),
                                    (b, rng_sparse, sparse.csr_matrix(X[rows]))):
             plan = memory.plan(8, rng)
-            combined = memory.combined(chunk, Y[rows], None, plan)
-            memory.keep(plan, chunk[plan.kept], Y[rows][plan.kept], None, 8)
+            combined = memory.combined(chunk, Y[rows], None, plan, 1.0)
+            memory.keep(plan, chunk[plan.kept], Y[rows][plan.kept],
+                        memory.units(None, len(plan.kept), 1.0), 8)
     assert sparse.issparse(b.X)
     assert_array_equal(b.X.toarray(), a.X)
     assert_array_equal(b.Y, a.Y)
     assert sparse.issparse(combined[0])
+    # A dense chunk trains on dense rows, whatever the memory holds.
+    plan = b.plan(8, rng_sparse)
+    dense_rows = b.combined(X[:8], Y[:8], None, plan, 1.0)[0]
+    assert isinstance(dense_rows, np.ndarray) and dense_rows.shape == (8 + 10, 3)
 
 
-def test_a_lowered_capacity_keeps_rows_from_the_whole_stream():
-    rng = np.random.RandomState(0)
-    memory = ReplayMemory(100)
-    _feed(memory, 100, rng)
-    memory.resize(10)
-    assert len(memory) == 10
-    kept = memory.X[:, 0]
-    assert kept.min() < 10 and kept.max() > 90  # not only the oldest rows
+def test_a_lowered_capacity_keeps_a_uniform_subset_drawn_by_the_next_call():
+    means = []
+    for seed in range(200):
+        rng = np.random.RandomState(seed)
+        memory = ReplayMemory(100)
+        _feed(memory, 100, rng)
+        memory.resize(10)
+        assert len(memory) == 100  # the draw waits for the next call's random state
+        _feed(memory, 0, rng, start=100)
+        assert len(memory) == 10 and memory.seen == 100
+        means.append(memory.X[:, 0].mean())
+    # Ten of 0..99 at random: a mean of 49.5, with 8.7 of spread per draw.
+    assert abs(np.mean(means) - 49.5) < 4 * 8.7 / np.sqrt(200)
     memory.resize(50)  # a raised capacity fills up from the next chunks
     _feed(memory, 100, rng, start=100)
     assert len(memory) == 50
