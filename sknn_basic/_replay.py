@@ -4,12 +4,13 @@ Each ``partial_fit`` call of a network runs one epoch over its chunk.  When
 the chunks are not alike (sorted by class, or a first chunk of a few rows),
 a step on one chunk alone overwrites what earlier chunks taught: a stream
 sorted by class ends predicting the last class only.  A :class:`ReplayMemory`
-keeps a uniform sample of every row the stream has shown (reservoir sampling,
-Vitter's Algorithm R) and each call trains on its chunk together with rows
-drawn from that sample, so that every step also sees the earlier chunks.
+keeps a uniform sample of the rows of positive weight the stream has shown
+(reservoir sampling, Vitter's Algorithm R) and each call trains on its chunk
+together with rows drawn from that sample, so that every step also sees the
+earlier chunks.
 
-The memory holds rows as the model trains on them: inputs in the training
-dtype (CSR stays CSR), encoded targets, and normalised weights.  What is
+The memory holds inputs in the training dtype (CSR once a chunk was sparse),
+encoded targets, and the weights as the caller gave them.  What is
 drawn from the random state, and in which order, lives in :meth:`plan`
 alone, so that the in-memory path and the Dask path make the same draws and
 train on the same rows.
@@ -35,9 +36,11 @@ class ReplayPlan:
         Positions in the memory (as it was before the call) trained on again.
     slots : ndarray of int
         The memory after the call, slot by slot: ``i >= 0`` is the row in
-        slot ``i`` before the call, ``-(i + 1)`` the chunk's row ``i``.
+        slot ``i`` before the call, ``-(i + 1)`` the chunk's row ``i``
+        (counting the chunk's rows of positive weight only).
     kept : ndarray of int
-        Positions in the chunk that enter the memory, in increasing order.
+        The chunk's rows that enter the memory, in increasing order (counted
+        as in ``slots``).
     """
 
     def __init__(self, replayed, slots):

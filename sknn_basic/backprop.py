@@ -75,9 +75,9 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent
         (``solver="sgd"`` only).  The velocity carries over a warm-started
         ``fit``.  In a stream of ``partial_fit`` calls it starts afresh for
-        the first ``1 / (1 - momentum)`` calls (10 at the default), whose
-        few chunks would give it their own pull, and carries over after
-        that.
+        the first ``1 / (1 - momentum)`` calls, rounded up (10 at the
+        default), whose few chunks would give it their own pull, and carries
+        over after that.
     nesterovs_momentum : bool, default=False
         Whether the momentum is Nesterov's (a step along the new velocity).
     learning_rate_schedule : {"adaptive", "constant"}, default="adaptive"
