@@ -73,6 +73,7 @@ from ._base import (
     FLOAT_DTYPES,
     _native,
     _normalised,
+    _in_training_dtype,
     _split_for_validation,
     check_weights,
     raise_all_weights_zero,
@@ -844,16 +845,14 @@ def _with_replay(memory, runner, train, sizes, weighted, total_weight, divisor, 
     entering = (plan, X_kept, Y_kept, units, n_eligible)
     if not n_old:
         return train, sizes, weighted, total_weight, entering
-    X_old, Y_old, w_old = memory.replayed_rows(plan)
-    w_old = (w_old / divisor).astype(dtype)
-    if weighted or not np.all(w_old == 1):
-        if not weighted:
-            # The chunk's rows count one each, as in memory.
-            weighted = True
-        total_weight += float(np.sum(w_old))
-    else:
-        w_old = None
+    X_old, Y_old, w_old = memory.replayed_rows(plan, divisor, dtype)
+    w_old = _in_training_dtype(w_old, dtype)
+    if w_old is None:
         total_weight += float(n_old)
+    else:
+        # The chunk's blocks without weights count one a row, as in memory.
+        weighted = True
+        total_weight += float(np.sum(w_old))
     replay = runner.persist([delayed(_Block, pure=False)(X_old, Y_old, w_old)])
     handles += replay
     return train + replay, sizes + [n_old], weighted, total_weight, entering

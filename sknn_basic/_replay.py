@@ -149,20 +149,24 @@ class ReplayMemory:
         """
         if not len(plan.replayed):
             return X, Y, w
-        X_old, Y_old, w_old = self.replayed_rows(plan, dense=not sparse.issparse(X))
-        w_old = (w_old / divisor).astype(X.dtype)
+        X_old, Y_old, w_old = self.replayed_rows(plan, divisor, X.dtype,
+                                                 dense=not sparse.issparse(X))
         weights = np.concatenate([np.ones(X.shape[0], dtype=X.dtype) if w is None else w, w_old])
         if np.all(weights == 1):
             weights = None
         return stack_rows([X, X_old]), np.concatenate([Y, Y_old]), weights
 
-    def replayed_rows(self, plan, dense=False):
-        """The memory's rows ``plan`` replays: ``(X, Y, w)``, with ``w`` as given."""
+    def replayed_rows(self, plan, divisor, dtype, dense=False):
+        """The memory's rows ``plan`` replays: ``(X, Y, w)``.
+
+        ``w`` are training weights of ``dtype``: the weights as given divided
+        by ``divisor``, as the call divides its chunk's.
+        """
         rows = plan.replayed
         X = self.X[rows]
         if dense and sparse.issparse(X):
             X = X.toarray()
-        return X, self.Y[rows], self.w[rows]
+        return X, self.Y[rows], (self.w[rows] / divisor).astype(dtype)
 
     def keep(self, plan, X, Y, w, n_rows):
         """Enter the rows ``plan.kept`` of a chunk, given as those rows only.
