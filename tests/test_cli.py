@@ -23,6 +23,8 @@ import pytest
 from sknn_basic import _lessons, lessons_features, load_default_admissions
 from sknn_basic.cli import main, reproduce
 
+from _printed_numbers import assert_same_lines
+
 SYNTHETIC_FIRST_LINE = (
     "Data: synthetic admissions data (400 rows, calibrated to the published facts); "
     "pass --data PATH for the real file"
@@ -707,4 +709,4 @@ def test_inside_one_step_page_shows_the_real_output(capsys):
         assert command.startswith("$ sknn-basic ")
         status, out, _ = run(capsys, *command.split()[2:])
         assert status == 0
-        assert out.splitlines() == shown
+        assert_same_lines(out.splitlines(), shown)

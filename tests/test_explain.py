@@ -1,9 +1,12 @@
 """``sknn_basic.explain.explain_step``: one training step, quantity by quantity.
 
 The step it reports must be the step the estimators take: each "weights after
-the step" is compared exactly with what ``partial_fit`` (one epoch on that one
-record) did to a fitted estimator, and with what ``fit`` does from its first
-weights.  The lessons' worked examples must give the course's numbers.
+the step" is compared with what ``partial_fit`` (one epoch on that one record)
+did to a fitted estimator, and with what ``fit`` does from its first weights.
+``explain_step`` computes with the public functions and ``fit`` with the
+kernels, whose sums BLAS may order otherwise on another CPU: the two agree to
+the rounding of those sums (``STEP_RTOL``), not to the bit.  The lessons'
+worked examples must give the course's numbers.
 """
 
 import warnings
@@ -11,6 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_allclose
 from sklearn.datasets import make_classification
 
 from sknn_basic import (
@@ -28,6 +32,16 @@ from sknn_basic.explain import StepExplanation, explain_step
 def data():
     X_train, _, y_train, _ = lessons_features(load_default_admissions())
     return X_train.to_numpy(), y_train.to_numpy()
+
+
+# A step's sums over a few features and units, rounded in another order: a
+# few units of the last place of a double, far below any real difference.
+STEP_RTOL = 1e-12
+
+
+def assert_same_step(explained, taken, name):
+    scale = np.max(np.abs(taken))
+    assert_allclose(explained, taken, rtol=STEP_RTOL, atol=STEP_RTOL * scale, err_msg=name)
 
 
 def _after(estimator):
@@ -78,7 +92,7 @@ def test_weights_after_the_step_are_what_partial_fit_does(data, make):
         before = {name: np.copy(value) for name, value in _after(estimator).items()}
         estimator.partial_fit(x[np.newaxis], [target])
         for name, value in _after(estimator).items():
-            np.testing.assert_array_equal(step[name], value, err_msg=name)
+            assert_same_step(step[name], value, name)
             moved += not np.array_equal(before[name], value)
     assert moved > 0
 
@@ -95,7 +109,7 @@ def test_fresh_weights_are_those_fit_starts_from(data, make):
     step = explain_step(estimator, X[0], y[0], learning_rate=rate)
     estimator.fit(X[rows], y[rows], sample_weight=[1.0, 0.0])
     for name, value in _after(estimator).items():
-        np.testing.assert_array_equal(step[name], value, err_msg=name)
+        assert_same_step(step[name], value, name)
 
 
 def test_unfitted_perceptron_starts_from_zero():
@@ -115,7 +129,7 @@ def test_several_classes(data):
     assert step["output"].shape == (3,) and step["weights"].shape == (4, 3)
     assert np.isclose(step["output"].sum(), 1.0)  # a softmax for the log loss
     estimator.partial_fit(X[:1], y[:1])
-    np.testing.assert_array_equal(step["new_weights"], estimator.coef_.T)
+    assert_same_step(step["new_weights"], estimator.coef_.T, "new_weights")
 
 
 def test_lessons_names_and_order():
