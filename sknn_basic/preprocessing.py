@@ -114,9 +114,14 @@ class AdmissionsPreprocessor(_DocumentationLink, TransformerMixin, BaseEstimator
     -----
     Accepted inputs are
 
-    * a :class:`pandas.DataFrame` with (at least) the columns ``gre``,
-      ``gpa`` and ``rank``, in any order; other columns (such as ``admit``)
-      are dropped.  A whole admissions frame can therefore be passed as is;
+    * a DataFrame with (at least) the columns ``gre``, ``gpa`` and
+      ``rank``, in any order; other columns (such as ``admit``) are dropped.
+      A whole admissions frame can therefore be passed as is.  pandas,
+      polars, pyarrow Tables and any frame narwhals reads are read the same
+      way, with the same results and messages.  A Dask DataFrame is never
+      gathered: :meth:`fit` combines statistics computed per partition
+      (equal to the in-memory ones up to rounding) and :meth:`transform`
+      returns a lazy Dask array;
     * an array-like of shape ``(n_samples, 3)`` whose columns are, in this
       order, ``gre``, ``gpa`` and ``rank``.
 
