@@ -18,7 +18,9 @@ import os
 import warnings
 from numbers import Integral, Real
 
+import narwhals.stable.v2 as nw
 import numpy as np
+import pandas as pd
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -96,11 +98,27 @@ def _dask():
 
 
 def _native(X):
-    """A float array in the machine's byte order (big-endian float32 stays float32)."""
+    """X as scikit-learn's validation reads it the same whatever library holds it.
+
+    A float array comes in the machine's byte order (big-endian float32 stays
+    float32).  An in-memory DataFrame of another library than pandas (polars,
+    a pyarrow Table...) becomes a pandas DataFrame with the same column names
+    and each column's own NumPy dtype: scikit-learn then records and checks
+    its feature names, keeps float32, and refuses dates, exactly as for the
+    same pandas frame (its own conversion of other frames casts to float64 and
+    reads dates as numbers).  Lazy frames (Dask) are left alone.
+    """
     dtype = getattr(X, "dtype", None)
     if isinstance(X, np.ndarray) and dtype.kind == "f" and not dtype.isnative:
         return X.astype(dtype.newbyteorder("="))
-    return X
+    frame = nw.from_native(X, eager_only=True, pass_through=True)
+    if not isinstance(frame, nw.DataFrame) or frame.implementation.is_pandas():
+        return X
+    # Column by column, so each keeps its dtype; a zero-copy view where the
+    # library allows.
+    return pd.DataFrame(
+        {name: frame.get_column(name).to_numpy() for name in frame.columns}, copy=False
+    )
 
 
 def _encode_labels(y):

@@ -11,11 +11,14 @@ only.
 import math
 from numbers import Integral
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing._data import _handle_zeros_in_scale, _is_constant_feature
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -24,7 +27,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import _DocumentationLink
+from ._base import _DocumentationLink, is_dask_collection
 from ._lessons import (
     INPUT_COLUMNS,
     LESSON_FEATURES,
@@ -111,9 +114,14 @@ class AdmissionsPreprocessor(_DocumentationLink, TransformerMixin, BaseEstimator
     -----
     Accepted inputs are
 
-    * a :class:`pandas.DataFrame` with (at least) the columns ``gre``,
-      ``gpa`` and ``rank``, in any order; other columns (such as ``admit``)
-      are dropped.  A whole admissions frame can therefore be passed as is;
+    * a DataFrame with (at least) the columns ``gre``, ``gpa`` and
+      ``rank``, in any order; other columns (such as ``admit``) are dropped.
+      A whole admissions frame can therefore be passed as is.  pandas,
+      polars, pyarrow Tables and any frame narwhals reads are read the same
+      way, with the same results and messages.  A Dask DataFrame is never
+      gathered: :meth:`fit` combines statistics computed per partition
+      (equal to the in-memory ones up to rounding) and :meth:`transform`
+      returns a lazy Dask array;
     * an array-like of shape ``(n_samples, 3)`` whose columns are, in this
       order, ``gre``, ``gpa`` and ``rank``.
 
@@ -184,22 +192,29 @@ class AdmissionsPreprocessor(_DocumentationLink, TransformerMixin, BaseEstimator
             2, 3, 4, or values whose mean or variance overflows float64, or
             if ``ddof=1`` is asked for with a single sample.
         """
-        _check_unique_input_columns(X, self)
         # Only the bookkeeping (n_features_in_, feature_names_in_) is left to
-        # sklearn: its array check would reject non-numeric extra columns
-        # that this transformer is meant to ignore.
-        validate_data(self, X, reset=True, skip_check_array=True)
+        # sklearn, on the column names alone: its array check would reject
+        # non-numeric extra columns that this transformer is meant to ignore.
+        validate_data(self, _columns_of(X, self), reset=True, skip_check_array=True)
+        if is_dask_collection(X):
+            return _fit_dask(self, X)
         # fit always checks the ranks: handle_unknown cannot help here, since
         # nothing could be learned from a rank outside the fixed categories.
-        frame = _as_input_frame(X, self, fitting=True)
+        frame, _ = _as_input_frame(X, self, fitting=True)
         n_samples = frame.shape[0]
-        if self.ddof == 1 and n_samples < 2:
-            raise ValueError(
-                f"ddof=1 needs at least 2 samples to estimate a standard "
-                f"deviation, got {n_samples} sample; pass more rows or use "
-                f"ddof=0."
-            )
+        _check_enough_samples(n_samples, self)
+        column_transformer = self._column_transformer()
+        # Overflow is not warned about but detected, and reported per column.
+        with np.errstate(over="ignore", invalid="ignore"):
+            column_transformer.fit(_encoder_ready(frame))
+            scaler = column_transformer.named_transformers_["scale"]
+            if self.ddof == 1:
+                _convert_scaler_to_ddof1(scaler)
+        _check_statistics(scaler, _largest_magnitudes(frame), self)
+        return self._keep(column_transformer, n_samples)
 
+    def _column_transformer(self):
+        """The unfitted column transformer that does the work."""
         column_transformer = ColumnTransformer(
             [
                 ("scale", StandardScaler(), list(NUMERIC_COLUMNS)),
@@ -220,15 +235,11 @@ class AdmissionsPreprocessor(_DocumentationLink, TransformerMixin, BaseEstimator
         # Pin the inner output to NumPy so a global
         # set_config(transform_output="pandas") cannot change what this
         # estimator's own set_output wraps.
-        column_transformer.set_output(transform="default")
-        # Overflow is not warned about but detected, and reported per column.
-        with np.errstate(over="ignore", invalid="ignore"):
-            column_transformer.fit(_encoder_ready(frame))
-            scaler = column_transformer.named_transformers_["scale"]
-            if self.ddof == 1:
-                _convert_scaler_to_ddof1(scaler)
-        _check_statistics(scaler, frame, self)
+        return column_transformer.set_output(transform="default")
 
+    def _keep(self, column_transformer, n_samples):
+        """Publish the fitted column transformer and its statistics."""
+        scaler = column_transformer.named_transformers_["scale"]
         self.column_transformer_ = column_transformer
         self.mean_ = scaler.mean_.copy()
         self.scale_ = scaler.scale_.copy()
@@ -264,11 +275,17 @@ class AdmissionsPreprocessor(_DocumentationLink, TransformerMixin, BaseEstimator
             ``handle_unknown="error"``) a rank is not one of 1, 2, 3, 4.
         """
         check_is_fitted(self)
-        _check_unique_input_columns(X, self)
-        frame = _as_input_frame(X, self, fitting=False)
+        _columns_of(X, self)
+        if is_dask_collection(X):
+            return _transform_dask(self, X)
+        return self._transform_rows(X)
+
+    def _transform_rows(self, X, source=None):
+        """``transform`` of rows in memory (a whole input, or a Dask partition)."""
+        frame, index = _as_input_frame(X, self, fitting=False, source=source)
         with np.errstate(over="ignore", invalid="ignore"):
             out = self.column_transformer_.transform(_encoder_ready(frame))
-        _check_scaled(out, frame, X.index if isinstance(X, pd.DataFrame) else None, self)
+        _check_scaled(out, frame, index, self, source)
         return out
 
     def get_feature_names_out(self, input_features=None):
@@ -307,19 +324,74 @@ class AdmissionsPreprocessor(_DocumentationLink, TransformerMixin, BaseEstimator
         return tags
 
 
-def _check_unique_input_columns(X, estimator):
-    """Refuse a DataFrame naming ``gre``, ``gpa`` or ``rank`` more than once."""
+def _frame(X):
+    """An in-memory DataFrame of any library as a narwhals DataFrame, else None."""
+    frame = nw.from_native(X, eager_only=True, pass_through=True)
+    return frame if isinstance(frame, nw.DataFrame) else None
+
+
+def _columns_of(X, estimator):
+    """What ``validate_data`` reads the feature names of: columns, no rows.
+
+    A DataFrame's columns are checked first: ``gre``, ``gpa`` or ``rank``
+    named more than once is refused, whatever library holds the frame.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like
+        Input given to ``fit`` or ``transform``: a DataFrame of any library
+        narwhals reads (pandas, polars, pyarrow, Dask...) or an array.
+    estimator : AdmissionsPreprocessor
+        Used to name the estimator in error messages.
+
+    Returns
+    -------
+    DataFrame or array-like
+        A pandas DataFrame as is, a zero-row pandas DataFrame with the
+        column names of any other DataFrame (so a lazy frame is never
+        computed, and feature names are recorded the same for all), or X
+        itself when it is not a DataFrame.
+    """
     if isinstance(X, pd.DataFrame):
         check_unique_columns(X.columns, INPUT_COLUMNS, type(estimator).__name__)
+        return X
+    if is_dask_collection(X):
+        if not hasattr(X, "columns"):
+            raise TypeError(
+                f"{type(estimator).__name__} reads a Dask DataFrame by column name; got a "
+                f"{type(X).__name__}. Make it a DataFrame with the columns gre, gpa, rank "
+                f"(dask.dataframe.from_dask_array(X, columns=['gre', 'gpa', 'rank']))."
+            )
+        # Its names are in its metadata: reading them computes nothing.
+        names = list(X.columns)
+    else:
+        frame = _frame(X)
+        if frame is None:
+            return X
+        names = frame.columns
+    check_unique_columns(names, INPUT_COLUMNS, type(estimator).__name__)
+    return pd.DataFrame(columns=pd.Index(names, dtype=object))
 
 
-def _as_input_frame(X, estimator, fitting):
+def _check_present(names, estimator):
+    """Refuse a DataFrame without one of ``gre``, ``gpa``, ``rank``, naming it."""
+    missing = [c for c in INPUT_COLUMNS if c not in names]
+    if missing:
+        raise ValueError(
+            f"{type(estimator).__name__} needs the DataFrame columns gre, gpa, "
+            f"rank; missing {missing}, found {[str(c) for c in names]}."
+        )
+
+
+def _as_input_frame(X, estimator, fitting, allow_empty=False, source=None):
     """Return the ``gre, gpa, rank`` columns of ``X`` as a float64 DataFrame.
 
     Parameters
     ----------
     X : DataFrame or array-like of shape (n_samples, 3)
-        Input given to ``fit`` or ``transform``.
+        Input given to ``fit`` or ``transform``: an in-memory DataFrame of
+        any library narwhals reads, whose columns are found by name, or an
+        array, whose columns are taken in order.
     estimator : AdmissionsPreprocessor
         Used to name the estimator in error messages.
     fitting : bool
@@ -327,12 +399,20 @@ def _as_input_frame(X, estimator, fitting):
         :data:`~sknn_basic._lessons.RANKS`.  In ``transform`` that holds
         only with ``handle_unknown="error"``, and the message then mentions
         the other option.
+    allow_empty : bool, default=False
+        Accept no rows (a Dask partition may be empty; the whole data set's
+        emptiness is checked apart).
+    source : str or None, default=None
+        Head of the messages about cells; the estimator's name by default.
 
     Returns
     -------
     frame : DataFrame of shape (n_samples, 3)
         Columns ``gre``, ``gpa``, ``rank`` in that order, float64, with the
-        index of ``X`` (or a RangeIndex for arrays).
+        index of a pandas ``X`` (a RangeIndex otherwise).
+    index : pandas.Index or None
+        The index of a pandas ``X``, shown in messages beside a row's
+        number; None for other inputs, whose rows have no labels.
 
     Raises
     ------
@@ -343,20 +423,26 @@ def _as_input_frame(X, estimator, fitting):
         NaN/infinite, or a rank that must be known is not 1, 2, 3 or 4.
     """
     name = type(estimator).__name__
-    if isinstance(X, pd.DataFrame):
-        missing = [c for c in INPUT_COLUMNS if c not in X.columns]
-        if missing:
-            raise ValueError(
-                f"{name} needs the DataFrame columns gre, gpa, rank; missing "
-                f"{missing}, found {[str(c) for c in X.columns]}."
+    source = source or name
+    table = _frame(X)
+    if table is not None:
+        _check_present(table.columns, estimator)
+        if table.implementation.is_pandas():
+            frame, index = X.loc[:, list(INPUT_COLUMNS)], X.index
+        else:
+            # Each column by its own NumPy dtype, so the cells are checked
+            # exactly as the same pandas column's would be.
+            frame = pd.DataFrame(
+                {c: table.get_column(c).to_numpy() for c in INPUT_COLUMNS}, copy=False
             )
-        frame, index = X.loc[:, list(INPUT_COLUMNS)], X.index
+            index = None
     else:
         # check_array gives sklearn's usual messages for sparse input,
         # 1-D/3-D input and empty input; dtype=None keeps strings visible so
         # that the per-column check below can name the offending column.
         array = check_array(
-            X, dtype=None, ensure_all_finite=False, estimator=estimator
+            X, dtype=None, ensure_all_finite=False, estimator=estimator,
+            ensure_min_samples=0 if allow_empty else 1,
         )
         if array.shape[1] != len(INPUT_COLUMNS):
             raise ValueError(
@@ -367,7 +453,7 @@ def _as_input_frame(X, estimator, fitting):
             )
         frame, index = pd.DataFrame(array, columns=list(INPUT_COLUMNS)), None
 
-    if frame.shape[0] == 0:
+    if frame.shape[0] == 0 and not allow_empty:
         raise ValueError(
             f"Found array with 0 sample(s) (shape={frame.shape}) while a "
             f"minimum of 1 is required by {name}."
@@ -382,25 +468,41 @@ def _as_input_frame(X, estimator, fitting):
         column: check_column(
             frame[column],
             column,
-            source=name,
+            source=source,
             index=index,
             domain=check_ranks,
             outside_advice=outside_advice,
         )
         for column in INPUT_COLUMNS
     }
-    return pd.DataFrame(columns, index=frame.index)
+    return pd.DataFrame(columns, index=frame.index), index
 
 
-def _check_statistics(scaler, frame, estimator):
+def _check_enough_samples(n_samples, estimator):
+    """Refuse ``ddof=1`` with a single sample."""
+    if estimator.ddof == 1 and n_samples < 2:
+        raise ValueError(
+            f"ddof=1 needs at least 2 samples to estimate a standard "
+            f"deviation, got {n_samples} sample; pass more rows or use "
+            f"ddof=0."
+        )
+
+
+def _largest_magnitudes(frame):
+    """The largest absolute ``gre`` and ``gpa`` of a checked frame (0 without rows)."""
+    values = np.abs(frame.loc[:, list(NUMERIC_COLUMNS)].to_numpy())
+    return values.max(axis=0, initial=0.0)
+
+
+def _check_statistics(scaler, largest, estimator):
     """Refuse statistics of ``gre`` or ``gpa`` that overflowed float64.
 
     Parameters
     ----------
     scaler : StandardScaler
-        Fitted on ``frame``'s numeric columns (ddof already applied).
-    frame : DataFrame
-        Output of :func:`_as_input_frame`: finite values.
+        Fitted on the numeric columns (ddof already applied).
+    largest : ndarray of shape (2,)
+        The largest magnitude of ``gre`` and ``gpa`` in the (finite) data.
     estimator : AdmissionsPreprocessor
         Used to name the estimator in the message.
 
@@ -414,20 +516,19 @@ def _check_statistics(scaler, frame, estimator):
     for i, column in enumerate(NUMERIC_COLUMNS):
         if np.isfinite(statistics[:, i]).all():
             continue
-        largest = float(np.max(np.abs(frame[column].to_numpy())))
         # A divisor that brings the largest value near 100: far from overflow
         # and from underflow alike.
-        divisor = 10.0 ** (math.floor(math.log10(largest)) - 2)
+        divisor = 10.0 ** (math.floor(math.log10(largest[i])) - 2)
         raise ValueError(
             f"{locate(type(estimator).__name__, column)}: its values are too "
-            f"large to standardise (the largest magnitude is {largest:.3g}, "
+            f"large to standardise (the largest magnitude is {largest[i]:.3g}, "
             f"and their mean or variance overflows float64). Rescale the "
             f"column's units before fitting, for example divide it by "
             f"{divisor:.0e}."
         )
 
 
-def _check_scaled(out, frame, index, estimator):
+def _check_scaled(out, frame, index, estimator, source=None):
     """Refuse a standardised value that overflowed float64.
 
     Only new data can do this: a value much farther from the mean seen in
@@ -443,6 +544,8 @@ def _check_scaled(out, frame, index, estimator):
         Index of a DataFrame input, to show the row's label; None for arrays.
     estimator : AdmissionsPreprocessor
         Fitted; gives the statistics and the name in the message.
+    source : str or None, default=None
+        Head of the message; the estimator's name by default.
 
     Raises
     ------
@@ -456,7 +559,7 @@ def _check_scaled(out, frame, index, estimator):
     position, i = (int(k[0]) for k in np.nonzero(~finite))
     column = NUMERIC_COLUMNS[i]
     raise ValueError(
-        f"{locate(type(estimator).__name__, column, position, index=index)}: "
+        f"{locate(source or type(estimator).__name__, column, position, index=index)}: "
         f"the value {show_value(frame[column].iloc[position])} is so far from "
         f"the mean seen in fit ({estimator.mean_[i]:.6g}), for the standard "
         f"deviation seen there ({estimator.scale_[i]:.6g}), that its "
@@ -501,3 +604,122 @@ def _convert_scaler_to_ddof1(scaler):
     constant = (scaler.scale_ == 1.0) & (scaler.var_ != 1.0)
     scaler.var_ = scaler.var_ * factor
     scaler.scale_ = np.where(constant, 1.0, scaler.scale_ * np.sqrt(factor))
+
+
+# ------------------------------------------------------------------- Dask
+#
+# A Dask DataFrame is read by name from its metadata and never gathered: each
+# partition is checked and summarised where it lives, the client combines the
+# summaries, and transform is mapped lazily over the partitions.
+
+
+def _partition_source(estimator, number):
+    """Head of the messages about a Dask partition's cells, whose rows count from its start."""
+    return f"{type(estimator).__name__} (Dask partition {number}, rows counted within it)"
+
+
+def _partition_summary(partition, estimator, number):
+    """Rows, means, sums of squared deviations and largest magnitudes of a partition.
+
+    Runs on the worker holding the partition, which is checked cell by cell
+    as ``fit`` checks a whole frame in memory (row numbers in a message count
+    from the partition's start; the index label beside them is the frame's).
+    """
+    frame, _ = _as_input_frame(partition, estimator, fitting=True, allow_empty=True,
+                               source=_partition_source(estimator, number))
+    n = frame.shape[0]
+    if n == 0:
+        return 0, np.zeros(2), np.zeros(2), np.zeros(2)
+    # The in-memory statistics, by the same StandardScaler.
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaler = StandardScaler().fit(frame.loc[:, list(NUMERIC_COLUMNS)].to_numpy())
+    return n, scaler.mean_, scaler.var_ * n, _largest_magnitudes(frame)
+
+
+def _combined(summaries):
+    """One summary of several, by the pairwise update of Chan, Golub and LeVeque.
+
+    A single non-empty summary comes out unchanged, so a one-partition frame
+    gets exactly the in-memory statistics.
+    """
+    n, mean, squares, largest = 0, np.zeros(2), np.zeros(2), np.zeros(2)
+    for n_b, mean_b, squares_b, largest_b in summaries:
+        if n_b == 0:
+            continue
+        if n == 0:
+            n, mean, squares = n_b, mean_b, squares_b
+        else:
+            total = n + n_b
+            delta = mean_b - mean
+            mean = mean + delta * (n_b / total)
+            squares = squares + squares_b + delta**2 * (n * n_b / total)
+            n = total
+        largest = np.maximum(largest, largest_b)
+    return n, mean, squares, largest
+
+
+def _fit_dask(estimator, X):
+    """``fit`` on a Dask DataFrame: statistics reduced from its partitions."""
+    import dask
+
+    _check_present(list(X.columns), estimator)
+    partitions = X[list(INPUT_COLUMNS)].to_delayed()
+    summarise = dask.delayed(_partition_summary, pure=True)
+    shell = dask.delayed(estimator, pure=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        n, mean, squares, largest = _combined(
+            dask.compute(*(summarise(part, shell, k) for k, part in enumerate(partitions)))
+        )
+    if n == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape=(0, 3)) while a minimum of 1 "
+            f"is required by {type(estimator).__name__}."
+        )
+    _check_enough_samples(n, estimator)
+    # The encoder's categories are fixed and the scaler's statistics are set
+    # below, so two rows of known ranks fit the transformer's structure.
+    column_transformer = estimator._column_transformer().fit(
+        pd.DataFrame({"gre": [0.0, 1.0], "gpa": [0.0, 1.0], "rank": [1, 2]})
+    )
+    scaler = column_transformer.named_transformers_["scale"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        var = squares / n
+        # What StandardScaler.fit does with the variance it computed.
+        scale = _handle_zeros_in_scale(
+            np.sqrt(var), copy=False, constant_mask=_is_constant_feature(var, mean, n)
+        )
+    scaler.mean_, scaler.var_, scaler.scale_ = mean, var, scale
+    scaler.n_samples_seen_ = n
+    if estimator.ddof == 1:
+        _convert_scaler_to_ddof1(scaler)
+    _check_statistics(scaler, largest, estimator)
+    return estimator._keep(column_transformer, n)
+
+
+def _transform_dask(estimator, X):
+    """``transform`` of a Dask DataFrame: a lazy Dask array, partition by partition."""
+    import dask
+    import dask.array as da
+
+    if _get_output_config("transform", estimator)["dense"] != "default":
+        raise ValueError(
+            f"{type(estimator).__name__} returns a lazy Dask array for a Dask "
+            f"DataFrame and cannot wrap it in the container asked by "
+            f"set_output; use set_output(transform='default') for Dask input."
+        )
+    _check_present(list(X.columns), estimator)
+    shell = dask.delayed(estimator, pure=True)
+    transform = dask.delayed(_transform_partition, pure=True)
+    blocks = [
+        da.from_delayed(transform(shell, part, k), shape=(np.nan, len(LESSON_FEATURES)),
+                        dtype=np.float64)
+        for k, part in enumerate(X[list(INPUT_COLUMNS)].to_delayed())
+    ]
+    return da.concatenate(blocks, axis=0)
+
+
+def _transform_partition(estimator, partition, number):
+    """``transform`` of one partition, on the worker that holds it."""
+    if partition.shape[0] == 0:
+        return np.empty((0, len(LESSON_FEATURES)))
+    return estimator._transform_rows(partition, _partition_source(estimator, number))

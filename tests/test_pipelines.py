@@ -252,3 +252,101 @@ def test_each_fold_prepares_with_its_training_rows_only(data):
         )
         # The held-out fold's rows changed nothing: the whole-file statistics differ.
         assert not np.allclose(preprocessor.mean_, whole.mean_)
+
+
+# ----------------------------------------------- every DataFrame library by name
+#
+# In memory, every library's frame reaches the same arithmetic after its
+# columns are read by name, so results are compared exactly.  Dask predicts
+# block by block (products over fewer rows): within rtol=1e-12.
+
+from _frames import EAGER, LIBRARIES, computed, in_library  # noqa: E402
+
+_ESTIMATORS = [
+    PerceptronClassifier(random_state=0),
+    SigmoidGDClassifier(random_state=0),
+    TwoLayerBackpropClassifier(n_hidden=3, max_iter=20, random_state=0),
+]
+
+
+def _raw(n=120):
+    data = make_admissions(n, random_state=5)
+    return data[FEATURES], data["admit"]
+
+
+def _same(actual, expected, library):
+    if library == "dask":
+        np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-15)
+    else:
+        np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("estimator", _ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("library", EAGER)
+def test_estimators_fit_every_library_as_pandas(estimator, library):
+    X, y = _raw()
+    X = X.astype(np.float64)
+    reference = clone(estimator).fit(X, y)
+    model = clone(estimator).fit(in_library(library, X), y)
+    assert list(model.feature_names_in_) == FEATURES
+    np.testing.assert_array_equal(model.coef_ if hasattr(model, "coef_") else model.coefs_[0],
+                                  reference.coef_ if hasattr(reference, "coef_")
+                                  else reference.coefs_[0])
+    for other in EAGER:
+        np.testing.assert_array_equal(model.decision_function(in_library(other, X)),
+                                      reference.decision_function(X))
+
+
+@pytest.mark.parametrize("library", EAGER)
+def test_float32_frames_train_in_float32_in_every_library(library):
+    X, y = _raw()
+    model = SigmoidGDClassifier(random_state=0).fit(in_library(library, X.astype(np.float32)), y)
+    assert model.coef_.dtype == np.float32
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize(
+    "columns",
+    [["gpa", "gre", "rank"], ["gre", "gpa", "rank", "admit"], ["gre", "gpa"]],
+    ids=["permuted", "extra", "missing"],
+)
+def test_estimator_names_checked_with_sklearns_error_in_every_library(library, columns):
+    """Names recorded at fit, checked at predict: the pandas error, whatever the library."""
+    data = make_admissions(60, random_state=5)
+    model = SigmoidGDClassifier(random_state=0).fit(data[FEATURES], data["admit"])
+    with pytest.raises(ValueError) as pandas_error:
+        model.predict(data[columns])
+    assert "feature names" in str(pandas_error.value)
+    with pytest.raises(ValueError) as error:
+        computed(model.predict(in_library(library, data[columns])))
+    assert str(error.value) == str(pandas_error.value)
+
+
+@pytest.mark.parametrize("fitted_on", EAGER)
+@pytest.mark.parametrize("applied_to", LIBRARIES)
+def test_pipeline_fitted_in_one_library_applied_in_another(fitted_on, applied_to):
+    """The issue's case: admission probabilities equal the pandas pipeline's."""
+    data = make_admissions(120, random_state=5)
+    wide = data[["rank", "admit", "gpa", "gre"]]
+    reference = make_pipeline(AdmissionsPreprocessor(), SigmoidGDClassifier(random_state=0))
+    reference.fit(data[FEATURES], data["admit"])
+    pipe = make_pipeline(AdmissionsPreprocessor(), SigmoidGDClassifier(random_state=0))
+    pipe.fit(in_library(fitted_on, wide), data["admit"].to_numpy())
+    probabilities = computed(pipe.predict_proba(in_library(applied_to, wide.iloc[:, ::-1])))
+    _same(probabilities, reference.predict_proba(data[FEATURES]), applied_to)
+
+
+def test_pipeline_fitted_on_dask_matches_pandas():
+    """Trained on a lazy frame: the in-memory fit but for the order of additions."""
+    pytest.importorskip("dask.dataframe", reason="dask is not installed")
+    data = make_admissions(120, random_state=5)
+    wide = data[["rank", "admit", "gpa", "gre"]]
+    settings = dict(random_state=0, batch_size=None, max_iter=30, tol=None)
+    reference = make_pipeline(AdmissionsPreprocessor(), SigmoidGDClassifier(**settings))
+    reference.fit(data[FEATURES], data["admit"])
+    frame = in_library("dask", wide)
+    pipe = make_pipeline(AdmissionsPreprocessor(), SigmoidGDClassifier(**settings))
+    pipe.fit(frame, frame["admit"])
+    np.testing.assert_allclose(pipe[-1].coef_, reference[-1].coef_, rtol=1e-9)
+    np.testing.assert_allclose(computed(pipe.predict_proba(frame)),
+                               reference.predict_proba(data[FEATURES]), rtol=1e-9)

@@ -728,3 +728,163 @@ def test_property_column_forms_work_or_name_the_column(frame, column, form):
             assert "column '" in str(error), str(error)
             return
     assert np.isfinite(out).all() and out.shape == (len(frame), 6)
+
+
+# ----------------------------------------------- every DataFrame library by name
+#
+# The same rows held by pandas, polars, pyarrow or Dask give the same result:
+# the columns are found by name in each.  In memory the same arithmetic runs
+# after the columns are read, so results are compared exactly.  A Dask frame
+# of several partitions has its statistics combined from per-partition ones
+# (a different order of additions): those agree within rtol=1e-12; a single
+# partition gives the in-memory numbers exactly.
+
+from sklearn import config_context  # noqa: E402
+
+from _frames import EAGER, LIBRARIES, computed, in_library  # noqa: E402
+
+_STATISTICS = ("mean_", "var_", "scale_")
+
+
+def _library_frame(frame):
+    """The admissions rows with extra columns, among them text, in a shuffled order."""
+    extra = frame.assign(name=[f"applicant {i}" for i in range(len(frame))], score=1.5)
+    return extra[["rank", "name", "gpa", "admit", "score", "gre"]]
+
+
+def _assert_same_fit(pre, reference, library, npartitions=3):
+    for attribute in _STATISTICS:
+        if library == "dask" and npartitions > 1:
+            np.testing.assert_allclose(getattr(pre, attribute), getattr(reference, attribute),
+                                       rtol=1e-12)
+        else:
+            np.testing.assert_array_equal(getattr(pre, attribute), getattr(reference, attribute))
+    assert pre.n_samples_seen_ == reference.n_samples_seen_
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_every_library_reads_columns_by_name(frame, library, ddof):
+    """Permuted columns, extra columns and admit: the pandas result, in every library."""
+    wide = _library_frame(frame)
+    reference = AdmissionsPreprocessor(ddof=ddof).fit(frame[_RAW])
+    pre = AdmissionsPreprocessor(ddof=ddof).fit(in_library(library, wide))
+    _assert_same_fit(pre, reference, library)
+    assert list(pre.feature_names_in_) == list(wide.columns)
+    assert pre.n_features_in_ == wide.shape[1]
+    out = computed(pre.transform(in_library(library, wide[::-1].iloc[:, ::-1])))
+    expected = reference.transform(frame[_RAW][::-1])
+    if library == "dask":
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    else:
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_one_dask_partition_gives_the_in_memory_statistics(frame):
+    pytest.importorskip("dask.dataframe", reason="dask is not installed")
+    reference = AdmissionsPreprocessor().fit(frame)
+    pre = AdmissionsPreprocessor().fit(in_library("dask", frame, npartitions=1))
+    _assert_same_fit(pre, reference, "dask", npartitions=1)
+    np.testing.assert_array_equal(computed(pre.transform(in_library("dask", frame))),
+                                  reference.transform(frame))
+
+
+@pytest.mark.parametrize("fitted_on", LIBRARIES)
+@pytest.mark.parametrize("applied_to", LIBRARIES)
+def test_fitted_in_one_library_applied_in_another(frame, fitted_on, applied_to):
+    pre = AdmissionsPreprocessor().fit(in_library(fitted_on, _library_frame(frame)))
+    reference = AdmissionsPreprocessor().fit(frame)
+    out = computed(pre.transform(in_library(applied_to, frame[["gpa", "rank", "gre"]])))
+    expected = reference.transform(frame)
+    if "dask" in (fitted_on, applied_to):
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    else:
+        np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("method", ["fit", "transform"])
+def test_missing_column_same_error_in_every_library(frame, library, method):
+    partial = frame[["admit", "gpa", "rank"]]
+    fitted = AdmissionsPreprocessor().fit(frame)
+    with pytest.raises(ValueError) as pandas_error:
+        getattr(clone(fitted) if method == "fit" else fitted, method)(partial)
+    assert "missing ['gre'], found ['admit', 'gpa', 'rank']" in str(pandas_error.value)
+    with pytest.raises(ValueError) as error:
+        getattr(clone(fitted) if method == "fit" else fitted, method)(
+            in_library(library, partial))
+    assert str(error.value) == str(pandas_error.value)
+
+
+@pytest.mark.parametrize("library", EAGER)
+def test_bad_cell_same_message_in_every_library(frame, library):
+    """A NaN in gpa is found at the same data row; pandas adds its index label."""
+    bad = frame.copy()
+    bad.loc[bad.index[30], "gpa"] = np.nan
+    with pytest.raises(ValueError, match=r"column 'gpa', data row 31 \(1-based"):
+        AdmissionsPreprocessor().fit(in_library(library, bad))
+
+
+@pytest.mark.parametrize("library", EAGER)
+def test_dates_refused_in_every_library(frame, library):
+    dated = frame.assign(gre=pd.date_range("2020-01-01", periods=len(frame)))
+    with pytest.raises(ValueError, match="column 'gre': the column holds"):
+        AdmissionsPreprocessor().fit(in_library(library, dated))
+
+
+@pytest.mark.parametrize("library", ["polars", "pyarrow"])
+def test_other_library_keeps_pandas_output_and_positions(frame, library):
+    """set_output(transform="pandas") gives the pandas result for any input library."""
+    pre = AdmissionsPreprocessor().set_output(transform="pandas")
+    out = pre.fit_transform(in_library(library, _library_frame(frame)))
+    assert_frame_equal(out, AdmissionsPreprocessor().set_output(transform="pandas")
+                       .fit_transform(frame.reset_index(drop=True)))
+
+
+def test_dask_frame_stays_lazy(frame):
+    """fit computes once (the partitions' summaries); transform computes nothing."""
+    dask = pytest.importorskip("dask", reason="dask is not installed")
+    calls = []
+
+    def counting_scheduler(graph, keys, **kwargs):
+        calls.append(keys)
+        return dask.get(graph, keys, **kwargs)
+
+    data = in_library("dask", _library_frame(frame))
+    with dask.config.set(scheduler=counting_scheduler):
+        pre = AdmissionsPreprocessor().fit(data)
+        assert len(calls) == 1
+        out = pre.transform(data)
+        assert len(calls) == 1
+    assert isinstance(out, dask.array.Array)
+    assert out.shape[1] == 6
+
+
+def test_dask_bad_cell_names_partition_and_label(frame):
+    pytest.importorskip("dask.dataframe", reason="dask is not installed")
+    bad = frame.copy()
+    bad.loc[bad.index[100], "gre"] = np.nan
+    with pytest.raises(ValueError, match=r"Dask partition 2, rows counted within it\), column "
+                                         r"'gre', data row \d+ \(1-based; index label 100\)"):
+        AdmissionsPreprocessor().fit(in_library("dask", bad))
+
+
+def test_dask_transform_refuses_a_container_it_cannot_fill(frame):
+    pytest.importorskip("dask.dataframe", reason="dask is not installed")
+    pre = AdmissionsPreprocessor().fit(frame).set_output(transform="pandas")
+    with pytest.raises(ValueError, match="lazy Dask array"):
+        pre.transform(in_library("dask", frame))
+    with config_context(transform_output="default"):
+        AdmissionsPreprocessor().fit(frame).transform(in_library("dask", frame))
+
+
+def test_dask_empty_frame_is_refused(frame):
+    pytest.importorskip("dask.dataframe", reason="dask is not installed")
+    with pytest.raises(ValueError, match="0 sample"):
+        AdmissionsPreprocessor().fit(in_library("dask", frame.iloc[:0], npartitions=1))
+
+
+def test_dask_array_is_refused_with_advice(frame):
+    da = pytest.importorskip("dask.array", reason="dask is not installed")
+    with pytest.raises(TypeError, match="from_dask_array"):
+        AdmissionsPreprocessor().fit(da.from_array(frame[_RAW].to_numpy(), chunks=40))
