@@ -71,3 +71,43 @@ def dask_client():
     yield client
     client.close()
     cluster.close()
+
+
+# The tests that compare numbers: with the lessons' golden figures, between
+# the compiled and the NumPy kernels, between explain_step and fit, between
+# the Dask and the in-memory fit, and with what the documentation prints.
+# `.ci/run` runs them (``pytest -m numbers``) a second time under another
+# OpenBLAS core type, so that an equality that holds only for this machine's
+# BLAS kernels fails here before it fails for a user.
+_NUMBER_MODULES = {
+    "test_lessons.py",
+    "test_functional.py",
+    "test_kernels.py",
+    "test_single_layer_kernel.py",
+    "test_perceptron_kernels.py",
+    "test_network.py",
+    "test_explain.py",
+    "test_dask.py",
+}
+_NUMBER_TESTS = {
+    "test_cli.py": {
+        "test_train_sigmoid_on_the_real_file_is_the_lessons_run",
+        "test_reproduce_the_lessons",
+        "test_explain_lessons_examples_print_the_course_numbers",
+        "test_explain_a_record_matches_explain_step",
+        "test_inside_one_step_page_shows_the_real_output",
+    },
+    "test_docs.py": {
+        "test_docstring_examples",
+        "test_page_examples",
+        "test_real_data_blocks",
+        "test_getting_started_shows_the_real_command_output",
+    },
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.path.name
+        if name in _NUMBER_MODULES or item.originalname in _NUMBER_TESTS.get(name, ()):
+            item.add_marker(pytest.mark.numbers)
