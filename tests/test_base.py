@@ -115,6 +115,37 @@ def test_big_endian_float32_stays_float32(Est, data):
     assert est.predict(big).shape == (len(y),)
 
 
+def _unaligned(X):
+    """A copy of X at an odd address, as compute() through a distributed client returns it."""
+    buffer = np.empty(X.nbytes + 1, dtype=np.uint8)[1:]
+    copy = buffer.view(X.dtype).reshape(X.shape)
+    copy[...] = X
+    return copy
+
+
+@pytest.mark.parametrize("Est", ALL)
+@pytest.mark.parametrize("layout", ["unaligned", "fortran", "strided", "memmap"])
+def test_every_layout_trains_on_the_layout_the_epochs_need(Est, data, layout, tmp_path):
+    from sknn_basic._base import _native
+
+    X, y = data
+    if layout == "unaligned":
+        given = _unaligned(X)
+        assert not given.flags.aligned and _native(given).flags.aligned
+    elif layout == "fortran":
+        given = np.asfortranarray(X)
+    elif layout == "strided":
+        given = np.repeat(X, 2, axis=1)[:, ::2]
+    else:
+        np.save(tmp_path / "X.npy", X)
+        given = np.load(tmp_path / "X.npy", mmap_mode="r")
+    # Once brought to an aligned C array, the same code trains on the same values.
+    reference = _quiet_fit(Est(random_state=0, max_iter=3, tol=None), X, y)
+    est = _quiet_fit(Est(random_state=0, max_iter=3, tol=None), given, y)
+    assert_array_equal(_weights(est), _weights(reference))
+    assert_array_equal(est.predict(given), reference.predict(X))
+
+
 @pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])
 @pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
 def test_predict_is_argmax_of_predict_proba_even_when_saturated(Est, loss):
