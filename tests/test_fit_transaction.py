@@ -159,7 +159,8 @@ def test_a_failed_call_leaves_the_estimator_as_before(name, engine_name, data, r
 
     # An error from the callback at the third epoch of a refit, and of a
     # warm-started fit (whose arrays are the very ones training updates).
-    for warm in (False, True):
+    # (On Dask the warm case alone: the refit's path is the same there.)
+    for warm in (False, True) if engine_name == "memory" else (True,):
         def callback(estimator, info):
             if info["epoch"] == 2:
                 raise RuntimeError("from the callback")
