@@ -12,10 +12,24 @@ and how to turn them into decision values.
 
 A Dask collection is recognised before any validation could pull it into
 memory and handed to :mod:`sknn_basic._dask`, which is imported only then.
+
+Every ``fit`` and ``partial_fit`` call is a transaction.  Both engines pass
+through :meth:`BaseTrained._fit_where_the_rows_are`, which takes a
+:class:`_SavedState` of the estimator first: a call that raises (bad input,
+a failure during training, an error from a Dask worker, a warning turned
+into an error) leaves the estimator exactly as it was before the call, every
+attribute restored to its old value (the arrays that training updates in
+place from copies) and every attribute the call created removed.  Ctrl-C
+(KeyboardInterrupt) during training is not a failure once an epoch of the
+call has completed: training stops there, the weights are those at the end
+of that epoch, the record (``n_iter_``, ``loss_curve_``, ``t_``, the
+validation curves, ``learning_rate_``) describes exactly the completed
+epochs, a ``ConvergenceWarning`` says so and the call returns normally, as
+``MLPClassifier`` does.  Interrupted before any epoch completed, the call
+changes nothing and the KeyboardInterrupt propagates.
 """
 
 import os
-import warnings
 from numbers import Integral, Real
 
 import narwhals.stable.v2 as nw
@@ -34,10 +48,16 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._optimizers import RISE
 from ._replay import ReplayMemory
 from ._training import OVERSHOOT, TrainingRecord, TrainingSettings, train
+from ._warnings import warn
 
 __all__ = ["BaseTrained", "BaseTrainedClassifier", "BaseTrainedRegressor", "Count", "Number"]
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+#: Features or targets whose largest magnitude exceeds this are not on the
+#: unit scale that a learning rate is chosen for (standardised data rarely
+#: leave [-5, 5]).
+LARGE_SCALE = 10.0
 
 #: Where the built documentation is published; the environment variable
 #: ``SKNN_BASIC_DOCS_URL`` points the estimators' links elsewhere (for
@@ -239,6 +259,75 @@ def _in_training_dtype(weights, dtype):
     return weights.astype(dtype, copy=False)
 
 
+class _SavedState:
+    """What a fit call may change on an estimator, to put back where the call raises.
+
+    The estimator's attributes are kept by reference, so that restoring them
+    keeps every array's identity (a public weight array that is a view of a
+    model's, or the very array a model updates, stays so).  Because training
+    updates arrays, lists and the package's own objects (optimizers, the
+    training record, the perceptron's model, the replay memory) in place, the
+    contents of each one reachable from a fitted attribute are copied too,
+    and written back.  The parameters (names without a leading or trailing
+    underscore) are not fitted state: fit never changes them, and a callback
+    may hold anything.
+    """
+
+    _package = __name__.partition(".")[0]
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+        self.attributes = dict(estimator.__dict__)
+        self.arrays, self.lists, self.dicts, self.objects, self.generators = [], [], [], [], []
+        seen = set()
+        for name, value in self.attributes.items():
+            if name.startswith("_") or name.endswith("_"):
+                self._keep(value, seen)
+
+    def _keep(self, value, seen):
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, np.ndarray):
+            if value.flags.writeable:
+                self.arrays.append((value, value.copy()))
+        elif isinstance(value, list):
+            self.lists.append((value, list(value)))
+            for item in value:
+                self._keep(item, seen)
+        elif isinstance(value, tuple):
+            for item in value:
+                self._keep(item, seen)
+        elif isinstance(value, dict):
+            self.dicts.append((value, dict(value)))
+            for item in value.values():
+                self._keep(item, seen)
+        elif isinstance(value, np.random.RandomState):
+            self.generators.append((value, value.get_state()))
+        elif (type(value).__module__.partition(".")[0] == self._package
+              and hasattr(value, "__dict__")):
+            self.objects.append((value, dict(vars(value))))
+            for item in vars(value).values():
+                self._keep(item, seen)
+
+    def restore(self):
+        """Put the estimator back as it was when this was taken."""
+        for obj, attributes in self.objects:
+            vars(obj).clear()
+            vars(obj).update(attributes)
+        for items, kept in self.lists:
+            items[:] = kept
+        for mapping, kept in self.dicts:
+            mapping.clear()
+            mapping.update(kept)
+        for generator, state in self.generators:
+            generator.set_state(state)
+        for array, kept in self.arrays:
+            array[...] = kept
+        vars(self.estimator).clear()
+        vars(self.estimator).update(self.attributes)
+
+
 class BaseTrained(_DocumentationLink, BaseEstimator):
     """Base of the package's estimators: one fit path over the shared loop.
 
@@ -274,10 +363,21 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         )
 
     def _fit_where_the_rows_are(self, X, y, sample_weight, classes, incremental):
-        """``_fit`` for rows in memory; the Dask path for a Dask collection."""
-        if is_dask_collection(X):
-            return _dask().fit(self, X, y, sample_weight, classes=classes, incremental=incremental)
-        return self._fit(X, y, sample_weight, classes=classes, incremental=incremental)
+        """``_fit`` for rows in memory; the Dask path for a Dask collection.
+
+        The one point every ``fit`` and ``partial_fit`` passes through, so the
+        one place that makes each call a transaction: a call that raises puts
+        the estimator back as it was (see the module's docstring).
+        """
+        saved = _SavedState(self)
+        try:
+            if is_dask_collection(X):
+                return _dask().fit(self, X, y, sample_weight, classes=classes,
+                                   incremental=incremental)
+            return self._fit(X, y, sample_weight, classes=classes, incremental=incremental)
+        except BaseException:
+            saved.restore()
+            raise
 
     def _first_call(self, incremental):
         """Whether this call starts from fresh weights (not a warm start or a stream)."""
@@ -420,6 +520,7 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
                 shuffle=self.shuffle,
                 verbose=self.verbose,
                 incremental=incremental,
+                divergence_advice=self._divergence_advice(),
             ),
             random_state=random_state,
             n_samples=n_samples,
@@ -430,8 +531,90 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             on_epoch=None if self.callback is None else self._call_back(model),
         )
         self._store_record(record, model)
-        self._after_training(model, record.stop_reason, incremental)
+        if not (Y is not None and not incremental
+                and self._warn_if_worse_than_constant(X, Y, sample_weight, record)):
+            self._after_training(model, record.stop_reason, incremental)
         return self
+
+    def _divergence_advice(self):
+        """What to do about a diverged run, where the data name the cause; None otherwise."""
+        return None
+
+    def _constant_loss(self, Y, sample_weight):
+        """The training loss of the best constant prediction, by the estimator's loss.
+
+        None where the estimator has no such comparison (the perceptron, whose
+        loss counts the mistakes made along an epoch's updates).
+        """
+        return None
+
+    def _scale_advice(self, X):
+        """Advice for a fit whose steps overshoot, from the scale of its data."""
+        values = X.data if issparse(X) else X
+        largest = float(np.max(np.abs(values), initial=0.0))
+        causes = []
+        if largest > LARGE_SCALE:
+            causes.append(
+                f"the features are on a large scale (largest |x| = {largest:.3g}): "
+                "standardise them (for example with StandardScaler in a pipeline)"
+            )
+        target_scale = getattr(self, "_target_scale", 0.0)
+        if target_scale > LARGE_SCALE:
+            causes.append(
+                f"the targets are on a large scale (largest |y| = {target_scale:.3g}): "
+                "standardise y (for example with TransformedTargetRegressor and a "
+                "StandardScaler)"
+            )
+        # The step in use (learning_rate may be "auto" or halved by the schedule).
+        step = getattr(self, "learning_rate_", self.learning_rate)
+        rate = f"lower learning_rate (now {step:.3g}; for example by a factor of 10)"
+        if not causes:
+            return f"The steps overshoot: {rate}."
+        return (f"Steps of learning_rate={step:.3g} overshoot because "
+                f"{' and '.join(causes)}, or {rate}.")
+
+    def _warn_if_worse_than_constant(self, X, Y, sample_weight, record):
+        """Warn where a fit ended worse than a constant prediction; True where it did.
+
+        No model should: a constant is what the network gives with zero
+        weights and a fitted bias, and a fit that ends above it learnt
+        nothing (usually steps far too long for the data's scale).  The
+        fit's last training loss is compared with the constant's, measured
+        by the same loss on the same weighted rows.
+        """
+        if record.stop_reason in ("diverged", "interrupted") or not record.loss_curve:
+            return False
+        constant = self._constant_loss(Y, sample_weight)
+        final = record.loss_curve[-1]
+        if constant is None or not constant > 0 or not final > OVERSHOOT * constant:
+            return False
+        what = ("always predicting the class priors" if hasattr(self, "classes_")
+                else "always predicting the mean target")
+        curve = record.loss_curve
+        optimizer = getattr(self, "_optimizer", None)
+        # A loss that jumped up, ended where it began, or made the schedule
+        # cut the step: the steps are too long, not too few.
+        overshot = (
+            curve[-1] >= curve[0]
+            or any(b > OVERSHOOT * a for a, b in zip(curve, curve[1:]))
+            or (optimizer is not None
+                and optimizer.learning_rate < optimizer.initial_learning_rate)
+        )
+        if overshot:
+            advice = self._scale_advice(X)
+        else:
+            # A loss that fell all along: the run ended before it got anywhere.
+            advice = (
+                f"The loss was still falling after {len(curve)} epoch(s): increase max_iter "
+                "(or raise learning_rate), or standardise the features."
+            )
+        warn(
+            f"{type(self).__name__}'s final training loss, {final:.4g}, is worse than that "
+            f"of {what}, {constant:.4g}: the fitted model is worse than a constant. "
+            + advice,
+            ConvergenceWarning,
+        )
+        return True
 
     def _sample_weights(self, X, sample_weight, at_least=0.0):
         """``sample_weight`` checked and normalised (float64) or None, and the divisor.
@@ -478,19 +661,14 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         self.n_iter_ = record.n_iter
         self.t_ = record.t
         self.loss_curve_ = record.loss_curve
+        # As MLPClassifier: the attributes of the other way of stopping exist
+        # and are None (early stopping watches the validation score, not the
+        # training loss's best).
         early = record.validation_scores is not None
-        published = {
-            "validation_scores_": record.validation_scores,
-            "validation_loss_curve_": record.validation_loss_curve,
-            "best_validation_score_": record.best_validation_score if early else None,
-            "best_loss_": None if early else record.best_loss,
-        }
-        for name, value in published.items():
-            if value is not None:
-                setattr(self, name, value)
-            elif name in self.__dict__:
-                # An attribute of an earlier fit that this one does not make.
-                delattr(self, name)
+        self.validation_scores_ = record.validation_scores
+        self.validation_loss_curve_ = record.validation_loss_curve
+        self.best_validation_score_ = record.best_validation_score if early else None
+        self.best_loss_ = None if early else record.best_loss
         if model.optimizer is not None:
             self.learning_rate_ = model.optimizer.learning_rate
         self._publish(model)
@@ -518,13 +696,12 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         if len(curve) > 1 and curve[-1] > RISE * curve[0]:
             # Ending above the start is the mark of steps that overshoot, not
             # of too few: advising more epochs or a larger step would mislead.
-            warnings.warn(
+            warn(
                 f"{type(self).__name__}'s training loss rose from {curve[0]:.4g} to "
                 f"{curve[-1]:.4g} over {len(curve)} epochs: the steps overshoot. Lower "
                 f"learning_rate (now {self.learning_rate_:.3g}; for example by a factor "
                 "of 10) or standardise the features.",
                 ConvergenceWarning,
-                stacklevel=5,
             )
         elif stop_reason == "max_iter" and self.tol is not None:
             watched = "validation score" if self.early_stopping else "training loss"
@@ -539,12 +716,11 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
                 "The loss rose on the way: lower learning_rate (for example by a factor "
                 "of 10)" if overshot else "Increase max_iter, raise learning_rate"
             )
-            warnings.warn(
+            warn(
                 f"{type(self).__name__} reached max_iter={self.max_iter} epochs before "
                 f"the {watched} stopped improving by tol={self.tol}. {advice}, or set "
                 "tol=None to train for exactly max_iter epochs.",
                 ConvergenceWarning,
-                stacklevel=5,
             )
 
     # -------------------------------------------------------------- predict
@@ -856,6 +1032,17 @@ class BaseTrainedRegressor(RegressorMixin, BaseTrained):
 
     def _score_targets(self, Y):
         return Y
+
+    def _divergence_advice(self):
+        scale = self._target_scale
+        if scale > LARGE_SCALE:
+            return (
+                f"The targets are on a large scale (largest |y| = {scale:.3g}), which "
+                "the output weights and the steps must match: standardise y (for example "
+                "with TransformedTargetRegressor and a StandardScaler), then lower "
+                "learning_rate if it still diverges."
+            )
+        return None
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

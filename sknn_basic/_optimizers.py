@@ -239,7 +239,10 @@ class AdamOptimizer(Optimizer):
     beta_1, beta_2 : float, default=0.9, 0.999
         Decay rates of the first and second moment estimates.
     epsilon : float, default=1e-8
-        Added to the square root of the second moment for stability.
+        Added to the square root of the second moment for stability.  Any
+        positive value is safe: one below the data type's range acts as its
+        smallest number, and one so small that gradients' squares underflow
+        is met by a floor on ``sqrt(v)`` (see :meth:`_guard_underflow`).
     schedule : {"constant", "adaptive"}, default="constant"
         See :class:`Optimizer` ("adaptive" halves the step on a rise).
     """
@@ -274,10 +277,38 @@ class AdamOptimizer(Optimizer):
             grad *= 1.0 - b2
             v += grad
             np.sqrt(v, out=grad)
-            grad += eps
+            finfo = np.finfo(grad.dtype)
+            if eps < _SQRT_TINY[finfo.dtype.type]:
+                self._guard_underflow(grad, m)
+                # Never zero in the data's dtype: a weight whose gradient was
+                # always zero (an all-zero column) gets 0 / eps = 0, not NaN.
+                grad += max(eps, float(finfo.smallest_subnormal))
+            else:
+                grad += eps
             np.divide(m, grad, out=grad)
             grad *= lr
             param -= grad
+
+    def _guard_underflow(self, root_v, m):
+        """Keep ``sqrt(v)`` of gradients whose squares underflowed from vanishing.
+
+        A gradient below the square root of the dtype's smallest number
+        (about 1e-162 in float64, 4e-23 in float32) leaves no trace in ``v``
+        while it still moves ``m``; with an epsilon as small as that,
+        ``m / (sqrt(v) + epsilon)`` then explodes where Adam's step is meant
+        to stay near ``learning_rate``.  In exact arithmetic Cauchy-Schwarz
+        gives ``|m| <= (1 - beta_1) sqrt(S v / (1 - beta_2))`` with
+        ``S = sum_k (beta_1^2 / beta_2)^k`` over the steps so far, so a
+        floor of half that bound on ``sqrt(v)`` changes nothing where no
+        square underflowed.  Only an epsilon that small pays for it.
+        """
+        gamma = self.beta_1**2 / self.beta_2
+        try:
+            total = self.t if gamma == 1 else (1.0 - gamma**self.t) / (1.0 - gamma)
+        except OverflowError:
+            return  # no finite bound: nothing to floor with
+        ratio = 0.5 * math.sqrt((1.0 - self.beta_2) / total) / (1.0 - self.beta_1)
+        np.maximum(root_v, ratio * np.abs(m), out=root_v)
 
     def reset(self):
         super().reset()
@@ -286,6 +317,12 @@ class AdamOptimizer(Optimizer):
             m[...] = 0
             v[...] = 0
 
+
+#: The square root of each float dtype's smallest normal number: a gradient
+#: below it loses its square to underflow.  An epsilon (scaled by Adam's
+#: correction) at least this large keeps such a gradient's step below one
+#: learning rate; a smaller one needs :meth:`AdamOptimizer._guard_underflow`.
+_SQRT_TINY = {t: math.sqrt(float(np.finfo(t).tiny)) for t in (np.float16, np.float32, np.float64)}
 
 #: Optimizers by the name of the estimators' ``solver`` parameter.
 OPTIMIZERS = {"sgd": SGDOptimizer, "adam": AdamOptimizer}

@@ -13,12 +13,13 @@ rows itself, it only hands them to the model.
 """
 
 import math
-import warnings
-from dataclasses import dataclass, field
-from typing import Callable, Optional, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Optional, Protocol
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+
+from ._warnings import warn
 
 __all__ = ["Model", "TrainingSettings", "TrainingRecord", "train"]
 
@@ -74,6 +75,9 @@ class TrainingSettings:
     shuffle: bool
     verbose: int
     incremental: bool
+    #: What to do about a diverged run, where the estimator knows the cause
+    #: better than the loop (targets on a large scale); None: the general advice.
+    divergence_advice: Optional[str] = None
 
 
 @dataclass
@@ -185,14 +189,55 @@ class _Guard:
         _restore(model.parameters, self.initial)
 
 
-def _divergence_warning(epoch, cause):
-    warnings.warn(
+#: The advice of a diverged run whose cause the estimator could not name.
+DIVERGENCE_ADVICE = (
+    "Lower learning_rate (for example by a factor of 10), standardise the features, "
+    "or add an L2 penalty with alpha."
+)
+
+
+def _divergence_warning(epoch, cause, advice=None):
+    warn(
         f"Training diverged at epoch {epoch}: {cause}. The best finite weights met "
-        "were kept and training stopped. Lower learning_rate (for example by a factor "
-        "of 10), standardise the features, or add an L2 penalty with alpha.",
+        f"were kept and training stopped. {advice or DIVERGENCE_ADVICE}",
         ConvergenceWarning,
-        stacklevel=6,
     )
+
+
+class _Checkpoint:
+    """The record and the step size at the start of an epoch, for a Ctrl-C within it.
+
+    An epoch interrupted before its bookkeeping was complete is undone
+    whole: its weights (restored by the loop), its entries in the record and
+    the schedule's answer to it.
+    """
+
+    def __init__(self, record, optimizer):
+        self.record = record
+        self.optimizer = optimizer
+        self.n_iter, self.t = record.n_iter, record.t
+        self.n_losses = len(record.loss_curve)
+        self.n_scores = None if record.validation_scores is None else len(record.validation_scores)
+        # Its fields are replaced, never changed in place: a shallow copy holds them.
+        self.state = replace(record.state)
+        self.step = None
+        if optimizer is not None:
+            self.step = (optimizer.learning_rate, optimizer._restarted,
+                         list(optimizer._chunk_losses))
+
+    def roll_back(self):
+        record = self.record
+        record.n_iter, record.t = self.n_iter, self.t
+        del record.loss_curve[self.n_losses:]
+        if self.n_scores is not None:
+            del record.validation_scores[self.n_scores:]
+            del record.validation_loss_curve[self.n_scores:]
+        record.state = self.state
+        if self.step is not None:
+            learning_rate, restarted, losses = self.step
+            self.optimizer.learning_rate = learning_rate
+            self.optimizer._restarted = restarted
+            self.optimizer._chunk_losses = losses
 
 
 def train(
@@ -244,7 +289,9 @@ def train(
     -------
     TrainingRecord
         With ``stop_reason`` one of "max_iter", "tol", "converged",
-        "callback" or "diverged".
+        "callback", "diverged" or "interrupted" (a KeyboardInterrupt after at
+        least one completed epoch; one before that propagates, with the
+        parameters as they were at the call's start).
     """
     if record is None:
         record = TrainingRecord()
@@ -270,92 +317,112 @@ def train(
     # undone), so NumPy's own warnings would only repeat it; the user's
     # callback still runs under the user's settings.
     user_errstate = np.geterr()
+    interruption = None
     with np.errstate(all="ignore"):
         for _ in range(settings.max_epochs):
             epoch = record.n_iter
-            order = random_state.permutation(n_samples) if needs_order else None
             saved = _copy(model.parameters)
+            checkpoint = _Checkpoint(record, optimizer)
+            # Set once the epoch's every entry is in the record: a Ctrl-C
+            # after that (in verbose output, in the callback) keeps the epoch.
+            committed = False
             try:
-                loss = model.run_epoch(X, Y, sample_weight, order) / total_weight
-            except BaseException:
-                # An epoch that raised (an overflow the kernel reports, a
-                # Ctrl-C) leaves the weights as they were before it.
-                _restore(model.parameters, saved)
-                if optimizer is not None:
-                    optimizer.reset()
-                raise
-            # Let the next epoch's permutation replace this one, not join it.
-            order = None
-            loss += model.penalty()
-            if not guard.healthy(loss):
-                cause = (
-                    f"the weights grew beyond {model.weight_limit:.3g}"
-                    if math.isfinite(loss) and _all_finite(model.parameters)
-                    else "the loss or the weights became infinite or NaN"
-                )
-                _restore(model.parameters, saved)
-                guard.recover(X, Y, sample_weight)
-                _divergence_warning(epoch, cause)
-                record.stop_reason = "diverged"
-                break
-            if loss < state.best_loss:
-                guard.best = saved
-            previous_loss = record.loss_curve[-1] if record.loss_curve else math.inf
-            record.n_iter += 1
-            record.t += n_samples
-            record.loss_curve.append(loss)
-            if optimizer is None:
-                answered = False
-            elif settings.incremental:
-                answered = optimizer.end_chunk(loss)
-            else:
-                answered = optimizer.end_epoch(loss, previous_loss)
-            if answered:
-                if loss > OVERSHOOT * state.best_loss:
-                    # Far above the best: the losses met with the larger step
-                    # no longer compare, so the stopping rule starts afresh.
-                    # Small rises (mini-batch noise) leave it alone, or it
-                    # would never stop.
-                    state.best_loss = loss
-                    state.no_improvement_count = 0
-
-            validation_loss = validation_score = None
-            if early_stopping:
-                X_val, Y_val, sw_val, y_val = validation
-                validation_loss = model.mean_loss(X_val, Y_val, sw_val) + model.penalty()
-                validation_score = score_validation(X_val, y_val, sw_val)
-                record.validation_loss_curve.append(validation_loss)
-                record.validation_scores.append(validation_score)
-                if validation_score > state.best_validation_score:
-                    state.best_validation_parameters = _copy(model.parameters)
-                improved = validation_score >= state.best_validation_score + tol
-                state.best_validation_score = max(state.best_validation_score, validation_score)
-            else:
-                improved = loss <= state.best_loss - tol
-            state.best_loss = min(state.best_loss, loss)
-            state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-
-            if settings.verbose:
-                _print_epoch(settings, state, epoch, loss, validation_score, shown)
-
-            if on_epoch is not None:
-                info = {
-                    "epoch": epoch,
-                    "loss": loss,
-                    "validation_loss": validation_loss,
-                    "validation_score": validation_score,
-                }
-                with np.errstate(**user_errstate):
-                    stop = on_epoch(record, info)
-                if not guard.healthy():
-                    # The hook changed the weights into something unusable.
+                order = random_state.permutation(n_samples) if needs_order else None
+                try:
+                    loss = model.run_epoch(X, Y, sample_weight, order) / total_weight
+                except BaseException:
+                    # An epoch that raised (an overflow the kernel reports, a
+                    # Ctrl-C) leaves the weights as they were before it.
+                    _restore(model.parameters, saved)
+                    if optimizer is not None:
+                        optimizer.reset()
+                    raise
+                # Let the next epoch's permutation replace this one, not join it.
+                order = None
+                loss += model.penalty()
+                if not guard.healthy(loss):
+                    cause = (
+                        f"the weights grew beyond {model.weight_limit:.3g}"
+                        if math.isfinite(loss) and _all_finite(model.parameters)
+                        else "the loss or the weights became infinite or NaN"
+                    )
+                    _restore(model.parameters, saved)
                     guard.recover(X, Y, sample_weight)
-                    _divergence_warning(epoch, "the callback left infinite or NaN weights")
+                    _divergence_warning(epoch, cause, settings.divergence_advice)
                     record.stop_reason = "diverged"
                     break
-                if stop:
-                    record.stop_reason = "callback"
-                    break
+                if loss < state.best_loss:
+                    guard.best = saved
+                previous_loss = record.loss_curve[-1] if record.loss_curve else math.inf
+                record.n_iter += 1
+                record.t += n_samples
+                record.loss_curve.append(loss)
+                if optimizer is None:
+                    answered = False
+                elif settings.incremental:
+                    answered = optimizer.end_chunk(loss)
+                else:
+                    answered = optimizer.end_epoch(loss, previous_loss)
+                if answered:
+                    if loss > OVERSHOOT * state.best_loss:
+                        # Far above the best: the losses met with the larger step
+                        # no longer compare, so the stopping rule starts afresh.
+                        # Small rises (mini-batch noise) leave it alone, or it
+                        # would never stop.
+                        state.best_loss = loss
+                        state.no_improvement_count = 0
+
+                validation_loss = validation_score = None
+                if early_stopping:
+                    X_val, Y_val, sw_val, y_val = validation
+                    validation_loss = model.mean_loss(X_val, Y_val, sw_val) + model.penalty()
+                    validation_score = score_validation(X_val, y_val, sw_val)
+                    record.validation_loss_curve.append(validation_loss)
+                    record.validation_scores.append(validation_score)
+                    if validation_score > state.best_validation_score:
+                        state.best_validation_parameters = _copy(model.parameters)
+                    improved = validation_score >= state.best_validation_score + tol
+                    state.best_validation_score = max(state.best_validation_score,
+                                                      validation_score)
+                else:
+                    improved = loss <= state.best_loss - tol
+                state.best_loss = min(state.best_loss, loss)
+                state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
+                committed = True
+
+                if settings.verbose:
+                    _print_epoch(settings, state, epoch, loss, validation_score, shown)
+
+                if on_epoch is not None:
+                    info = {
+                        "epoch": epoch,
+                        "loss": loss,
+                        "validation_loss": validation_loss,
+                        "validation_score": validation_score,
+                    }
+                    with np.errstate(**user_errstate):
+                        stop = on_epoch(record, info)
+                    if not guard.healthy():
+                        # The hook changed the weights into something unusable.
+                        guard.recover(X, Y, sample_weight)
+                        _divergence_warning(epoch, "the callback left infinite or NaN weights")
+                        record.stop_reason = "diverged"
+                        break
+                    if stop:
+                        record.stop_reason = "callback"
+                        break
+            except KeyboardInterrupt as exc:
+                # Ctrl-C, as MLPClassifier answers it: training stops at the
+                # end of the last completed epoch.
+                if not committed:
+                    _restore(model.parameters, saved)
+                    if optimizer is not None:
+                        # Its velocities or moments hold part of the undone epoch.
+                        optimizer.reset()
+                    checkpoint.roll_back()
+                    state = record.state
+                interruption = exc
+                break
             if model.converged:
                 record.stop_reason = "converged"
                 break
@@ -366,6 +433,18 @@ def train(
                 record.stop_reason = "tol"
                 break
 
+    if interruption is not None:
+        if record.n_iter == first:
+            # Not one epoch of this call completed: the call did nothing, and
+            # the estimator puts back what it had (see BaseTrained).
+            raise interruption
+        record.stop_reason = "interrupted"
+        warn(
+            f"Training interrupted by user after {record.n_iter - first} completed "
+            f"epoch(s) of this call: the weights, n_iter_ and loss_curve_ are those at "
+            f"the end of epoch {record.n_iter - 1}.",
+            ConvergenceWarning,
+        )
     if early_stopping and not settings.incremental and state.best_validation_parameters is not None:
         _restore(model.parameters, state.best_validation_parameters)
     if settings.verbose and record.stop_reason != "max_iter":

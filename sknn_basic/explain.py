@@ -266,19 +266,34 @@ def _check_shapes(coefs, intercepts, n_features):
 
 
 def _target(estimator, fitted, y, n_outputs):
-    """The output units' target: a class label of a fitted estimator becomes 0/1."""
+    """The output units' target: a class label of a fitted estimator becomes 0/1.
+
+    As ``fit`` and ``partial_fit`` do, a fitted estimator takes only the labels
+    it learnt: a single value that is not one of them is refused, never read
+    as an output unit's target.  The units' targets (given as an array, or to
+    a kind named by string) lie in [0, 1], the range of the units' outputs.
+    """
     if fitted and np.ndim(y) == 0:
         classes = list(estimator.classes_)
-        if y in classes:
-            position = classes.index(y)
-            if len(classes) == 2:
-                return np.array([float(position)])
-            return np.eye(len(classes))[position]
-    target = np.array(y, dtype=float).reshape(-1)
-    if target.shape != (n_outputs,) or not np.all(np.isfinite(target)):
+        if y not in classes:
+            raise ValueError(
+                f"y={y!r} is not among the classes this {type(estimator).__name__} "
+                f"learnt, {classes!r}: explain_step takes one of them (or the target "
+                f"of each of its {n_outputs} output unit(s), 0 or 1, as an array)."
+            )
+        position = classes.index(y)
+        if len(classes) == 2:
+            return np.array([float(position)])
+        return np.eye(len(classes))[position]
+    try:
+        target = np.array(y, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        target = None
+    if (target is None or target.shape != (n_outputs,) or not np.all(np.isfinite(target))
+            or np.any(target < 0) or np.any(target > 1)):
         raise ValueError(
             f"y must be a class label of the fitted estimator or the target of its "
-            f"{n_outputs} output unit(s) (0 or 1 each); got {y!r}."
+            f"{n_outputs} output unit(s) (between 0 and 1 each); got {y!r}."
         )
     return target
 

@@ -6,8 +6,6 @@ The lessons' first model (S1): the unit fires (outputs 1) where
 starting from zero.  Only mistakes move anything.
 """
 
-import warnings
-
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
@@ -15,6 +13,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from . import _perceptron_kernels
 from ._base import BaseTrainedClassifier, _input_product
+from ._warnings import warn
 
 __all__ = ["PerceptronClassifier"]
 
@@ -301,19 +300,18 @@ class PerceptronClassifier(BaseTrainedClassifier):
         return scores
 
     def _after_training(self, model, stop_reason, incremental):
-        if incremental or stop_reason in ("converged", "callback", "diverged"):
+        if incremental or stop_reason in ("converged", "callback", "diverged", "interrupted"):
             return
         last = self.loss_curve_[-1] if self.loss_curve_ else 0.0
         if last > 0:
             advice = "" if self.average else (
                 ", and average=True gives a steadier linear solution"
             )
-            warnings.warn(
+            warn(
                 f"The perceptron did not separate the training data: its last epoch "
                 f"(of {self.n_iter_}) still made mistakes (error rate {last:.4g}). The "
                 "classes may not be linearly separable (XOR is not); a network with a "
                 "hidden layer, such as TwoLayerBackpropClassifier, can learn such "
                 f"data{advice}.",
                 ConvergenceWarning,
-                stacklevel=5,
             )

@@ -419,3 +419,16 @@ def test_an_optimizer_pickled_before_the_warm_up_count_goes_on_streaming(blobs):
     del est._optimizer._chunks  # as unpickled from before the count existed
     est.partial_fit(X[30:60], y[30:60])
     assert est._optimizer._chunks > est._optimizer.warm_up_chunks()
+
+
+def test_divergence_on_huge_targets_names_their_scale():
+    from sknn_basic import TwoLayerBackpropRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    with pytest.warns(ConvergenceWarning, match=r"diverged.*targets are on a large scale"):
+        TwoLayerBackpropRegressor(random_state=0).fit(X, X @ [1.0, 2.0, 3.0] * 1e160)
+    # Unit-scale targets keep the general advice.
+    with pytest.warns(ConvergenceWarning, match=r"diverged.*standardise the features"):
+        TwoLayerBackpropRegressor(random_state=0, learning_rate=1e4, solver="sgd").fit(
+            X * 1e3, X @ [1.0, 2.0, 3.0] / 10)

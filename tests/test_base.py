@@ -261,9 +261,15 @@ def test_a_warm_refit_after_divergence_trains_normally(data):
     # the warning (a lower step) works on the next warm-started fit.
     assert not any(np.any(v) for v in reg._optimizer.velocities)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
+        # Twenty small steps from the kept weights need not beat a constant
+        # prediction (that warning is fair); what must not happen is another
+        # divergence.
+        warnings.filterwarnings("error", message="Training diverged", category=ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=".*worse than that of always predicting",
+                                category=ConvergenceWarning)
         reg.set_params(learning_rate=1e-3, max_iter=20, tol=None).fit(X, y * 1.0)
     assert reg.n_iter_ == 20
+    assert reg.loss_curve_[-1] < reg.loss_curve_[0]
 
 
 def test_averaged_perceptron_restores_its_visit_count_with_the_best_epoch(data):

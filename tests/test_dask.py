@@ -312,7 +312,7 @@ def test_early_stopping_holds_out_a_share_of_every_block(binary):
     again = clone(est).fit(blocks(X, UNEVEN), blocks(y, UNEVEN))
     assert len(first.validation_scores_) == len(first.validation_loss_curve_) == 12
     assert first.best_validation_score_ == max(first.validation_scores_) > 0.6
-    assert not hasattr(first, "best_loss_")
+    assert first.best_loss_ is None  # as MLPClassifier under early stopping
     # The per-block split is drawn from random_state: a second fit repeats it.
     assert first.validation_scores_ == again.validation_scores_
     assert_same_weights(first, again, rtol=0)

@@ -213,3 +213,19 @@ def test_not_our_estimator():
 
     with pytest.raises(TypeError, match="PerceptronClassifier"):
         explain_step(LogisticRegression(), [1.0], 1)
+
+
+def test_a_label_the_model_did_not_learn_is_refused():
+    # As fit and predict would: 7 is no class of a binary model, nor a unit's target.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    for est in (PerceptronClassifier(max_iter=2), SigmoidGDClassifier(max_iter=2)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X, y)
+        with pytest.raises(ValueError, match=r"y=7 is not among the classes"):
+            explain_step(est, X[0], 7)
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            explain_step(est, X[0], [7.0])
+        assert explain_step(est, X[0], 1)["y"] == 1.0

@@ -172,3 +172,43 @@ def test_a_streams_first_chunks_start_their_velocity_afresh_then_carry_it(moment
     opt.start(0.01, "adaptive")
     opt.start_chunk()
     assert opt._chunks == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("epsilon", [5e-324, 1e-50, 1e-300])
+def test_adams_smallest_epsilon_cannot_blow_up_a_step(dtype, epsilon):
+    # An all-zero column has gradient 0 for ever: m = v = 0, and an epsilon
+    # that vanishes in the dtype made its step 0/0; gradients whose squares
+    # underflow made m / epsilon explode.  Neither may diverge now.
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    X[:, 1] = 0
+    y = (X[:, 0] > 0).astype(int)
+    for scale in (1.0, 1e-25):
+        est = TwoLayerBackpropClassifier(solver="adam", epsilon=epsilon, learning_rate=0.01,
+                                         max_iter=30, tol=None, random_state=0)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="Training diverged",
+                                    category=ConvergenceWarning)
+            est.fit((X * scale).astype(dtype), y)
+        assert all(np.all(np.isfinite(W)) for W in est.coefs_)
+        if scale == 1.0:
+            assert est.score(X.astype(dtype), y) > 0.9
+
+
+def test_adam_step_of_a_zero_gradient_is_zero_for_any_epsilon():
+    for dtype in (np.float64, np.float32):
+        w = np.ones(3, dtype=dtype)
+        adam = AdamOptimizer([w], learning_rate=0.1, epsilon=5e-324)
+        for _ in range(3):
+            adam.step([w], [np.array([0.0, 1e-170, 1.0], dtype=dtype)])
+        assert w[0] == 1.0
+        # A gradient whose square underflows moves its weight by a few steps
+        # at most (the floor on sqrt(v) is half Cauchy-Schwarz's bound), not
+        # by m / epsilon (about 1e150 before); a normal one by about lr a step.
+        assert np.all(np.isfinite(w)) and np.all(np.abs(w - 1) <= 1.0)
+        assert abs(w[2] - 0.7) < 1e-6

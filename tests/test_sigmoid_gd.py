@@ -133,3 +133,27 @@ def test_auto_learning_rate_shrinks_with_the_number_of_batches():
     assert fixed.learning_rate_ == 0.3
     with pytest.raises(ValueError, match="learning_rate"):
         SigmoidGDClassifier(learning_rate="fast").fit(X, y)
+
+
+def test_a_fit_worse_than_the_class_priors_warns_about_the_features_scale():
+    # Raw admissions-like features (gre ~ 600, gpa ~ 3.4, rank 1-4) and a
+    # huge step: the model ends worse than always answering the priors.
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(590, 115, 400), rng.normal(3.4, 0.4, 400),
+                         rng.randint(1, 5, 400)])
+    y = (rng.uniform(size=400) < 0.32).astype(int)
+    with pytest.warns(ConvergenceWarning, match=r"worse than that of always predicting the "
+                      r"class priors.*features are on a large scale") as record:
+        est = SigmoidGDClassifier(learning_rate=5e5, random_state=0).fit(X, y)
+    assert any(w.filename == __file__ for w in record)
+    # The same model standardised learns at least the constant: no such warning.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*worse than that of always",
+                                category=ConvergenceWarning)
+        SigmoidGDClassifier(random_state=0, max_iter=200).fit(
+            StandardScaler().fit_transform(X), y)
+    del est

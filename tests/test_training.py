@@ -425,3 +425,52 @@ def test_after_divergence_the_kept_state_gives_finite_outputs():
         ).fit(X, y)
     assert np.all(np.isfinite(net.predict_proba(X)))
     assert np.all(np.isfinite(net.decision_function(X)))
+
+
+# ------------------------------------- warnings name the caller's line
+
+
+def test_fit_warnings_point_at_the_callers_line():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sknn_basic import PerceptronClassifier, SigmoidGDClassifier, TwoLayerBackpropRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    calls = [
+        lambda: SigmoidGDClassifier(max_iter=2, tol=1e-12).fit(X, y),
+        lambda: make_pipeline(StandardScaler(), SigmoidGDClassifier(max_iter=2, tol=1e-12))
+        .fit(X, y),
+        # A divergence (targets near 1e160) and a perceptron that cannot separate.
+        lambda: TwoLayerBackpropRegressor(random_state=0).fit(X, X @ [1.0, 2.0, 3.0] * 1e160),
+        lambda: PerceptronClassifier(max_iter=2).fit(X, rng.randint(2, size=60)),
+    ]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert caught, "the call warned"
+        for w in caught:
+            assert w.filename == __file__, (w.filename, str(w.message))
+
+
+def test_attributes_of_the_other_stopping_rule_are_none():
+    # As MLPClassifier: they exist, and are None where they do not apply.
+    from sknn_basic import PerceptronClassifier, SigmoidGDClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for Est in (PerceptronClassifier, SigmoidGDClassifier):
+        plain = Est(max_iter=3, tol=None).fit(X, y)
+        assert plain.validation_scores_ is None and plain.best_validation_score_ is None
+        assert plain.validation_loss_curve_ is None
+        assert plain.best_loss_ == min(plain.loss_curve_)
+        early = Est(max_iter=3, tol=None, early_stopping=True, random_state=0).fit(X, y)
+        assert early.best_loss_ is None
+        assert early.best_validation_score_ == max(early.validation_scores_)
+        # A refit without early stopping turns them back to None.
+        early.set_params(early_stopping=False).fit(X, y)
+        assert early.validation_scores_ is None and early.best_loss_ is not None
