@@ -18,12 +18,11 @@ from scipy.sparse import issparse
 from sklearn.utils import gen_batches
 
 from . import _kernels as K
+from ._compiled import load_kernel
 from ._optimizers import SGDOptimizer
 
-try:
-    from . import _single_layer_cy
-except ImportError:  # built without a C compiler: the NumPy path serves
-    _single_layer_cy = None
+# None where not built: the NumPy path serves.
+_single_layer_cy = load_kernel("_single_layer_cy")
 
 __all__ = ["LayeredModel"]
 

@@ -45,12 +45,12 @@ import os
 import numpy as np
 from scipy.sparse import issparse
 
+from ._compiled import load_kernel
+
 __all__ = ["PerceptronOverflowError", "compiled_available", "run_epoch"]
 
-try:
-    from . import _perceptron_cy
-except ImportError:  # built without a C compiler: the NumPy kernel serves
-    _perceptron_cy = None
+# None where not built: the NumPy kernel serves.
+_perceptron_cy = load_kernel("_perceptron_cy")
 
 KERNELS = ("compiled", "numpy")
 
