@@ -99,8 +99,10 @@ def load_admissions(path):
     FileNotFoundError
         If ``path`` does not exist.
     AdmissionsDataError
-        If the file cannot be parsed as CSV, has no data rows, lacks one of
-        the four columns, or has an empty, non-numeric or infinite cell, an
+        If the file cannot be parsed as CSV, has a row with more fields than
+        the header (the message names the line and the count), a header of
+        more than :data:`MAX_COLUMNS` fields or 1 MiB, no data rows, lacks
+        one of the four columns, or has an empty, non-numeric or infinite cell, an
         ``admit`` other than 0/1 or a ``rank`` other than 1, 2, 3, 4.  The
         message names the file, the column and the first offending *data
         row*, counted from 1 with the header not counted (so data row ``k``
@@ -109,6 +111,18 @@ def load_admissions(path):
     See Also
     --------
     make_admissions : A synthetic data set in the same format.
+
+    Notes
+    -----
+    Every line may have at most the header's fields; a shorter line leaves
+    its last cells empty (refused if one of the four columns is among them).
+    A trailing comma makes one more, empty, field, so lines ending with a
+    comma are refused unless the header ends with one too (the unnamed last
+    column is then ignored).  CSV quoting, ``\n``, ``\r\n`` or ``\r`` line
+    ends, blank lines and a UTF-8 byte order mark are read as pandas reads
+    them.  The check of the field counts reads the file once more, in
+    blocks, so a hostile file fails in time proportional to its size and in
+    a few tens of MB.
 
     Examples
     --------
