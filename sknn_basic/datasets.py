@@ -318,11 +318,12 @@ class _WidthScan:
         if final and data[-1] not in (_NEWLINE, _RETURN):
             # The last line has no line break: count it as if it had one.
             return self.feed(block + b"\n", final)
-        newline = data == _NEWLINE
-        # A "\r" not followed by "\n" ends a line too (old Mac files).
-        lone_return = data == _RETURN
-        lone_return[:-1] &= ~newline[1:]
-        line_end = newline | lone_return
+        line_end = data == _NEWLINE
+        if block.find(b"\r") >= 0:
+            # A "\r" not followed by "\n" ends a line too (old Mac files).
+            lone_return = data == _RETURN
+            lone_return[:-1] &= ~line_end[1:]
+            line_end |= lone_return
         comma = data == _COMMA
         quoted_after = None
         if self.quoted or block.find(b'"') >= 0:
@@ -346,26 +347,26 @@ class _WidthScan:
         else:
             record_end = line_end
         ends = np.flatnonzero(record_end)
-        commas = np.flatnonzero(comma)
-        per_record = np.diff(np.searchsorted(commas, ends), prepend=0)
-        if len(per_record):
+        if len(ends):
+            # Commas per record, the first continuing the pending one.
+            starts = np.empty_like(ends)
+            starts[0] = 0
+            starts[1:] = ends[:-1] + 1
+            # int32 holds the count of a block's bytes, and is twice as fast.
+            per_record = np.add.reduceat(
+                comma[: ends[-1] + 1].view(np.uint8), starts, dtype=np.int32
+            )
             per_record[0] += self.commas
             wide = np.flatnonzero(per_record >= self.width)
             if len(wide):
-                first = wide[0]
-                line_ends = np.flatnonzero(line_end)
-                line = self.line if first == 0 else (
-                    self.lines + int(np.searchsorted(line_ends, ends[first - 1], "right"))
-                )
-                end = int(ends[first])
-                last = end - 1 - (end > 0 and block[end - 1:end + 1] == b"\r\n")
-                trailing = last >= 0 and data[last] == _COMMA
-                raise _too_wide(self.source, line, int(per_record[first]) + 1,
-                                self.width, trailing)
-            self.commas = 0
-            self.line = self.lines + int(np.count_nonzero(line_end[: ends[-1] + 1]))
-        self.commas += len(commas) - (int(np.searchsorted(commas, ends[-1])) if len(ends) else 0)
-        self.lines += int(np.count_nonzero(line_end))
+                self._refuse(block, data, line_end, ends, wide[0], int(per_record[wide[0]]))
+            lines = len(ends) if quoted_after is None else int(
+                np.count_nonzero(line_end[: ends[-1] + 1]))
+            self.line = self.lines + lines
+            self.commas = int(np.count_nonzero(comma[ends[-1] + 1:]))
+        else:
+            self.commas += int(np.count_nonzero(comma))
+        self.lines += len(ends) if quoted_after is None else int(np.count_nonzero(line_end))
         if quoted_after is not None:
             self.quoted = int(quoted_after[-1])
         self.previous = int(data[-1])
@@ -374,6 +375,18 @@ class _WidthScan:
             raise _too_wide(self.source, self.line, self.commas + 1, self.width,
                             at_least=True)
         return True
+
+    def _refuse(self, block, data, line_end, ends, first, commas):
+        """Raise the error of record ``first`` of the block, which has ``commas`` commas."""
+        if first == 0:
+            line = self.line
+        else:
+            line_ends = np.flatnonzero(line_end)
+            line = self.lines + int(np.searchsorted(line_ends, ends[first - 1], "right"))
+        end = int(ends[first])
+        last = end - 1 - (end > 0 and block[end - 1:end + 1] == b"\r\n")
+        trailing = last >= 0 and data[last] == _COMMA
+        raise _too_wide(self.source, line, commas + 1, self.width, trailing)
 
 
 def _check_row_widths(path, source):
