@@ -99,8 +99,10 @@ def load_admissions(path):
     FileNotFoundError
         If ``path`` does not exist.
     AdmissionsDataError
-        If the file cannot be parsed as CSV, has no data rows, lacks one of
-        the four columns, or has an empty, non-numeric or infinite cell, an
+        If the file cannot be parsed as CSV, has a row with more fields than
+        the header (the message names the line and the count), a header of
+        more than :data:`MAX_COLUMNS` fields or 1 MiB, no data rows, lacks
+        one of the four columns, or has an empty, non-numeric or infinite cell, an
         ``admit`` other than 0/1 or a ``rank`` other than 1, 2, 3, 4.  The
         message names the file, the column and the first offending *data
         row*, counted from 1 with the header not counted (so data row ``k``
@@ -109,6 +111,18 @@ def load_admissions(path):
     See Also
     --------
     make_admissions : A synthetic data set in the same format.
+
+    Notes
+    -----
+    Every line may have at most the header's fields; a shorter line leaves
+    its last cells empty (refused if one of the four columns is among them).
+    A trailing comma makes one more, empty, field, so lines ending with a
+    comma are refused unless the header ends with one too (the unnamed last
+    column is then ignored).  CSV quoting, ``\n``, ``\r\n`` or ``\r`` line
+    ends, blank lines and a UTF-8 byte order mark are read as pandas reads
+    them.  The check of the field counts reads the file once more, in
+    blocks, so a hostile file fails in time proportional to its size and in
+    a few tens of MB.
 
     Examples
     --------
@@ -130,12 +144,11 @@ def load_admissions(path):
         )
 
     source = f"Admissions file {path!r}"
-    # The fast path: pandas parses the numbers, whole columns are checked at
-    # once.  Only a column that pandas could not read as numbers, or that
-    # holds a bad value, is read again as text, to name its first bad cell
-    # as written.
-    raw = _read_csv(path)
-    names = [str(column).strip() for column in raw.columns]
+    # Every row is first checked to have no more fields than the header, in
+    # one bounded pass (_check_row_widths): pandas would take the extra
+    # fields of the first data row as an index, which is slow and costly for
+    # a wide row and silently wrong for a few extra fields.
+    names = _check_row_widths(path, source)
     missing = [column for column in ADMISSIONS_COLUMNS if column not in names]
     if missing:
         raise AdmissionsDataError(
@@ -143,28 +156,34 @@ def load_admissions(path):
             f"expected {list(ADMISSIONS_COLUMNS)} (extra columns are ignored). "
             f"Fix the header line."
         )
-    # pandas renames a repeated header ("gre", "gre.1"): check the header as
-    # written, so that a second "gre" column is refused rather than ignored.
-    check_unique_columns(_header(path), ADMISSIONS_COLUMNS, source, error=AdmissionsDataError)
+    # A repeated header name ("gre" twice) is refused rather than one of the
+    # two silently taken.
+    check_unique_columns(names, ADMISSIONS_COLUMNS, source, error=AdmissionsDataError)
+    positions = {column: names.index(column) for column in ADMISSIONS_COLUMNS}
+    selected = sorted(positions.values())
+    # The fast path: pandas parses the numbers of the four columns only,
+    # whole columns are checked at once.  Only a column that pandas could not
+    # read as numbers, or that holds a bad value, is read again as text, to
+    # name its first bad cell as written.
+    raw = _read_csv(path, usecols=selected)
     if raw.shape[0] == 0:
         raise AdmissionsDataError(
             f"{source} has a header but no data rows; add one line per applicant."
         )
 
-    positions = {column: names.index(column) for column in ADMISSIONS_COLUMNS}
     values = {}
     for column, position in positions.items():
-        parsed = raw.iloc[:, position].to_numpy()
+        parsed = raw.iloc[:, selected.index(position)].to_numpy()
         if parsed.dtype.kind in "iuf" and bad_cells(parsed, column) is None:
             values[column] = parsed
     del raw
     unchecked = [column for column in ADMISSIONS_COLUMNS if column not in values]
     if unchecked:
-        selected = sorted(positions[column] for column in unchecked)
-        text = _read_csv(path, usecols=selected, dtype=str, keep_default_na=False)
+        again = sorted(positions[column] for column in unchecked)
+        text = _read_csv(path, usecols=again, dtype=str, keep_default_na=False)
         for column in unchecked:
             # A short line leaves its last fields NaN: an empty cell.
-            cells = text.iloc[:, selected.index(positions[column])].fillna("")
+            cells = text.iloc[:, again.index(positions[column])].fillna("")
             values[column] = check_column(
                 cells, column, source=source, in_file=True, error=AdmissionsDataError
             )
@@ -176,10 +195,263 @@ def load_admissions(path):
     return pd.DataFrame(columns, copy=False)
 
 
-def _header(path):
-    """The column names of a CSV file's first line, as written (stripped)."""
+#: The widest header accepted: an admissions file needs 4 columns, and a few
+#: more are ignored; a header of thousands of names is not admissions data,
+#: and pandas would build every one of its columns.
+MAX_COLUMNS = 10_000
+#: The longest header line accepted, in bytes.
+_MAX_HEADER_BYTES = 1 << 20
+#: Bytes of the file checked at a time: the check's memory is a few times
+#: this, whatever the size of the file or of one of its lines.
+_BLOCK_BYTES = 1 << 22
+
+_NEWLINE, _RETURN, _QUOTE, _COMMA = b"\n"[0], b"\r"[0], b'"'[0], b","[0]
+_BLANK = b" \t\r\n"
+# The bytes a quote that opens a quoted field may follow.
+_FIELD_STARTS = (_COMMA, _NEWLINE, _RETURN, _QUOTE)
+
+
+def _empty_file_error(path):
+    return AdmissionsDataError(
+        f"Admissions file {path!r} is empty; it needs the header "
+        f"admit,gre,gpa,rank followed by one line per applicant."
+    )
+
+
+def _read_block(handle):
+    """The next block of ``handle``, never ending between ``\r`` and ``\n``."""
+    block = handle.read(_BLOCK_BYTES)
+    if block.endswith(b"\r"):
+        following = handle.read(1)
+        if following == b"\n":
+            block += following
+        elif following:
+            handle.seek(-1, os.SEEK_CUR)
+    return block
+
+
+def _line_end(data, start):
+    """Index of the first ``\n`` or ``\r`` of ``data`` from ``start``, or -1."""
+    ends = [end for end in (data.find(b"\n", start), data.find(b"\r", start)) if end >= 0]
+    return min(ends) if ends else -1
+
+
+def _header_fields(path, source, head):
+    """The header's names, its line number and where the data rows start.
+
+    The header is the first line that is not blank (pandas skips blank
+    lines), read from the first block ``head`` of the file.
+    """
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head  # a UTF-8 BOM
+    start = len(body) - len(body.lstrip(_BLANK))
+    if start == len(body):
+        if len(head) < _BLOCK_BYTES:
+            raise _empty_file_error(path)
+        raise AdmissionsDataError(
+            f"{source} starts with more than {_BLOCK_BYTES >> 20} MiB of blank "
+            f"lines; its first line must be the header admit,gre,gpa,rank."
+        )
+    # Leading blank lines count as lines, "\r\n" once.
+    skipped = body[:start]
+    line = 1 + skipped.count(b"\n") + skipped.count(b"\r") - skipped.count(b"\r\n")
+    end = _line_end(body, start)
+    if end < 0:
+        end = len(body)
+    if end - start > _MAX_HEADER_BYTES or (end == len(body) and len(head) >= _BLOCK_BYTES):
+        raise AdmissionsDataError(
+            f"{source}: the header (line {line}) is longer than "
+            f"{_MAX_HEADER_BYTES >> 20} MiB; an admissions header is "
+            f"admit,gre,gpa,rank, with at most {MAX_COLUMNS:,} columns in all."
+        )
+    text = body[start:end].decode("utf-8", errors="replace")
+    if '"' in text:
+        names = next(csv.reader([text]), [])
+    else:
+        names = text.split(",")
+    if len(names) > MAX_COLUMNS:
+        raise AdmissionsDataError(
+            f"{source}: the header (line {line}) has {len(names):,} fields, more "
+            f"than the {MAX_COLUMNS:,} accepted; an admissions file needs the "
+            f"columns admit,gre,gpa,rank (a few extra ones are ignored)."
+        )
+    data_start = end + (2 if body[end:end + 2] == b"\r\n" else 1)
+    return [name.strip() for name in names], line, data_start + len(head) - len(body)
+
+
+def _too_wide(source, line, fields, width, trailing_comma=False, at_least=False):
+    count = f"at least {fields:,}" if at_least else f"{fields:,}"
+    hint = (
+        " The line ends with a comma, which makes one more, empty, field: remove "
+        "the trailing commas, or end the header with a comma too."
+        if trailing_comma else ""
+    )
+    return AdmissionsDataError(
+        f"{source} is not a readable CSV file: line {line} has {count} fields, "
+        f"more than the header's {width}; every line must have at most the "
+        f"header's comma-separated fields.{hint}"
+    )
+
+
+class _WidthScan:
+    """The state of the check that no row is wider than the header.
+
+    Rows are records of the CSV format: a line ending inside a quoted field
+    continues the record.  Fields are counted as commas outside quotes plus
+    one, in C-speed passes over blocks of the file, so that a file is checked
+    in time proportional to its size and in memory proportional to a block.
+    """
+
+    def __init__(self, source, width, line):
+        self.source = source
+        self.width = width
+        self.line = line  # physical line where the pending record starts
+        self.lines = line  # physical line of the next byte
+        self.commas = 0  # commas of the pending record so far
+        self.quoted = 0  # 1 inside a quoted field
+        self.previous = _NEWLINE  # the byte before the next block
+
+    def feed(self, block, final):
+        """Check one block (``final``: the last); False when its quoting is not standard CSV."""
+        data = np.frombuffer(block, dtype=np.uint8)
+        if not len(data):
+            return True
+        if final and data[-1] not in (_NEWLINE, _RETURN):
+            # The last line has no line break: count it as if it had one.
+            return self.feed(block + b"\n", final)
+        line_end = data == _NEWLINE
+        if block.find(b"\r") >= 0:
+            # A "\r" not followed by "\n" ends a line too (old Mac files).
+            lone_return = data == _RETURN
+            lone_return[:-1] &= ~line_end[1:]
+            line_end |= lone_return
+        comma = data == _COMMA
+        quoted_after = None
+        if self.quoted or block.find(b'"') >= 0:
+            quote = data == _QUOTE
+            quoted_after = np.bitwise_xor.accumulate(quote.view(np.uint8))
+            quoted_after ^= self.quoted
+            # A quote that opens a quoted field must start the field; one in
+            # the middle of a field is a literal character for pandas, which
+            # this count cannot follow: pandas is left to judge the file.
+            # (After a quote, it is the second of an escaped pair "".)
+            opening = np.flatnonzero(quote & (quoted_after == 1))
+            if len(opening):
+                before = data[opening[opening > 0] - 1]
+                if not np.isin(before, _FIELD_STARTS).all() or (
+                    opening[0] == 0 and self.previous not in _FIELD_STARTS
+                ):
+                    return False
+            outside = quoted_after == 0
+            comma &= outside
+            record_end = line_end & outside
+        else:
+            record_end = line_end
+        ends = np.flatnonzero(record_end)
+        if len(ends):
+            # Commas per record, the first continuing the pending one.
+            starts = np.empty_like(ends)
+            starts[0] = 0
+            starts[1:] = ends[:-1] + 1
+            # int32 holds the count of a block's bytes, and is twice as fast.
+            per_record = np.add.reduceat(
+                comma[: ends[-1] + 1].view(np.uint8), starts, dtype=np.int32
+            )
+            per_record[0] += self.commas
+            wide = np.flatnonzero(per_record >= self.width)
+            if len(wide):
+                self._refuse(block, data, line_end, ends, wide[0], int(per_record[wide[0]]))
+            lines = len(ends) if quoted_after is None else int(
+                np.count_nonzero(line_end[: ends[-1] + 1]))
+            self.line = self.lines + lines
+            self.commas = int(np.count_nonzero(comma[ends[-1] + 1:]))
+        else:
+            self.commas += int(np.count_nonzero(comma))
+        self.lines += len(ends) if quoted_after is None else int(np.count_nonzero(line_end))
+        if quoted_after is not None:
+            self.quoted = int(quoted_after[-1])
+        self.previous = int(data[-1])
+        if self.commas >= self.width:
+            # A record wider than the header already, though not yet ended.
+            raise _too_wide(self.source, self.line, self.commas + 1, self.width,
+                            at_least=True)
+        return True
+
+    def _refuse(self, block, data, line_end, ends, first, commas):
+        """Raise the error of record ``first`` of the block, which has ``commas`` commas."""
+        if first == 0:
+            line = self.line
+        else:
+            line_ends = np.flatnonzero(line_end)
+            line = self.lines + int(np.searchsorted(line_ends, ends[first - 1], "right"))
+        end = int(ends[first])
+        last = end - 1 - (end > 0 and block[end - 1:end + 1] == b"\r\n")
+        trailing = last >= 0 and data[last] == _COMMA
+        raise _too_wide(self.source, line, commas + 1, self.width, trailing)
+
+
+def _check_row_widths(path, source):
+    """Refuse a row with more fields than the header; return the header's names.
+
+    The header's names are returned as written, stripped.  Pandas would make
+    the extra fields of the first data row an index (slow and costly for a
+    wide row, silently wrong for a few extra fields), so every row is checked
+    first.  The header is limited to :data:`MAX_COLUMNS` fields.
+    """
+    with open(path, "rb") as handle:
+        head = _read_block(handle)
+        names, line, data_start = _header_fields(path, source, head)
+        scan = _WidthScan(source, len(names), line + 1)
+        block = head[data_start:]
+        final = len(head) < _BLOCK_BYTES
+        while block:
+            if not scan.feed(block, final):
+                _check_rows_with_csv(path, source, len(names))
+                break
+            block = _read_block(handle)
+            final = len(block) < _BLOCK_BYTES
+    return names
+
+
+def _bounded_lines(handle, source):
+    """The lines of ``handle``, refusing one longer than the header's limit."""
+    line_number = 0
+    while True:
+        line = handle.readline(_MAX_HEADER_BYTES + 1)
+        if not line:
+            return
+        line_number += 1
+        if len(line) > _MAX_HEADER_BYTES:
+            raise AdmissionsDataError(
+                f"{source}: line {line_number} is longer than "
+                f"{_MAX_HEADER_BYTES >> 20} MiB; an admissions row is a few numbers."
+            )
+        yield line
+
+
+def _check_rows_with_csv(path, source, width):
+    """:func:`_check_row_widths` for a file whose quoting the fast scan cannot follow.
+
+    A quote in the middle of an unquoted field is a plain character for
+    pandas and for :mod:`csv` alike; this reads the file record by record with
+    :mod:`csv` (slower, but such files are rare), lines bounded in length.
+    """
     with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-        return [name.strip() for name in next(csv.reader(handle), [])]
+        reader = csv.reader(_bounded_lines(handle, source))
+        header_seen = False
+        try:
+            while True:
+                line = reader.line_num + 1
+                row = next(reader, None)
+                if row is None:
+                    return
+                if not header_seen:
+                    header_seen = bool(row) and any(field.strip() for field in row)
+                elif len(row) > width:
+                    raise _too_wide(source, line, len(row), width, row[-1] == "")
+        except csv.Error as exc:
+            raise AdmissionsDataError(
+                f"{source} is not a readable CSV file (line {reader.line_num}: {exc})."
+            ) from None
 
 
 def _read_csv(path, **options):
@@ -191,10 +463,7 @@ def _read_csv(path, **options):
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
             return pd.read_csv(path, **options)
     except pd.errors.EmptyDataError:
-        raise AdmissionsDataError(
-            f"Admissions file {path!r} is empty; it needs the header "
-            f"admit,gre,gpa,rank followed by one line per applicant."
-        ) from None
+        raise _empty_file_error(path) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise AdmissionsDataError(
             f"Admissions file {path!r} is not a readable CSV file "

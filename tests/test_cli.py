@@ -332,7 +332,7 @@ def test_python_dash_m_bad_option_has_no_traceback(tmp_path):
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
-        "sknn-basic: error: argument --epochs: must be a whole number >= 1, got 'abc' "
+        "sknn-basic: error: argument --epochs: must be a whole number from 1 to 100000, got 'abc' "
         "(see 'sknn-basic train --help')"
     ]
 
@@ -445,7 +445,8 @@ def test_explain_bad_input(capsys, argv, hint):
 @pytest.mark.parametrize(
     "argv, hint",
     [
-        (["train", "sigmoid", "--learning-rate", "-inf"], "must be a positive number, got '-inf'"),
+        (["train", "sigmoid", "--learning-rate", "-inf"],
+         "must be a positive number at most 1000, got '-inf'"),
         (["train", "sigmoid", "--learning-rate", "-1e-3"], "got '-1e-3'"),
         (["explain", "sigmoid", "--learning-rate", "-0.5"], "got '-0.5'"),
         (["--bogus"], "unrecognized arguments: --bogus (see 'sknn-basic --help')"),
@@ -482,7 +483,11 @@ def test_small_files_get_advice_the_command_line_can_follow(capsys, tmp_path):
         assert "ddof" not in err and "fraction" not in err and "from 2 to 1" not in err
 
 
-def test_out_of_memory_is_one_line_with_its_own_status(capsys):
+def test_out_of_memory_is_one_line_with_its_own_status(capsys, monkeypatch):
+    # A MemoryError raised while training (the estimate let the network through).
+    from sknn_basic.cli import _memory
+
+    monkeypatch.setattr(_memory, "available_bytes", lambda: None)
     status, out, err = run(capsys, "train", "backprop", "--hidden", "1000000000", "-q")
     assert status == 3
     assert out == "" and "Traceback" not in err
@@ -490,6 +495,101 @@ def test_out_of_memory_is_one_line_with_its_own_status(capsys):
         "sknn-basic: error: out of memory; ask for less: fewer hidden units (--hidden) "
         "or a smaller file (--data PATH)"
     ]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["train", "backprop"], ["train"], ["explain", "backprop"]],
+)
+def test_a_network_too_large_for_the_memory_is_refused_before_allocating(capsys, argv):
+    # Changed with issue 18: the estimate refuses it with advice, before the
+    # data are prepared for training or any weight is drawn (10^8 hidden units
+    # of the 360 training rows need about a terabyte).
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        status, out, err = run(capsys, *argv, "--hidden", "100000000", "-q")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert status == 3
+    assert out == "" and "Traceback" not in err
+    (line,) = err.splitlines()
+    assert re.fullmatch(
+        r"sknn-basic: error: out of memory: 100,000,000 hidden units would need about "
+        r"[\d.,]+ TB for 360 training rows \(weights and hidden-layer buffers\), more than "
+        r"the [\d.,]+ [kMGT]?B available; choose --hidden H with H at most [\d,]+, or a "
+        r"smaller file \(--data PATH\)", line), line
+    assert peak < 50e6
+
+
+def test_the_memory_estimate_advises_the_largest_layer_that_fits(monkeypatch, capsys):
+    from sknn_basic.cli import _memory
+
+    need = _memory.network_bytes(1000, 6, 360, 40)
+    assert _memory.network_bytes(1001, 6, 360, 40) > need
+    monkeypatch.setattr(_memory, "available_bytes", lambda: need)
+    status, out, err = run(capsys, "train", "backprop", "--hidden", "5000", "-q")
+    assert status == 3
+    assert "choose --hidden H with H at most 1,000," in err
+    # A layer that fits trains.
+    status, out, err = run(capsys, "train", "backprop", "--hidden", "1000", "--epochs", "1", "-q")
+    assert status == 0, err
+
+
+def test_available_memory_is_read():
+    from sknn_basic.cli import _memory
+
+    available = _memory.available_bytes()
+    assert available is None or available > 0
+
+
+@pytest.mark.parametrize(
+    "argv, accepted",
+    [
+        (["train", "sigmoid", "--epochs", "100001"], "--epochs: must be a whole number from 1 to 100000"),
+        (["explain", "sigmoid", "--weights-from-epoch", "10000000000000000000000"],
+         "--weights-from-epoch: must be a whole number from 0 to 100000"),
+        (["explain", "sigmoid", "--weights-from-epoch", "100001"], "from 0 to 100000"),
+        (["train", "backprop", "--hidden", "1000000001"],
+         "--hidden: must be a whole number from 1 to 1000000000"),
+        (["explain", "backprop", "--hidden", "0"], "from 1 to 1000000000"),
+        (["train", "sigmoid", "--learning-rate", "1e300"],
+         "--learning-rate: must be a positive number at most 1000"),
+        (["explain", "sigmoid", "--learning-rate", "1001"], "at most 1000"),
+        (["train", "backprop", "--seed", "4294967296"],
+         "--seed: must be a whole number from 0 to 4294967295"),
+        (["train", "backprop", "--seed", "-1"], "from 0 to 4294967295"),
+        (["compare", "--cv", "1"], "--cv: must be a whole number of folds >= 2"),
+        (["explain", "sigmoid", "--record", "0"], "--record: must be a whole number >= 1"),
+    ],
+)
+def test_each_bound_is_refused_at_parse_time(capsys, argv, accepted):
+    status, out, err = run(capsys, *argv)
+    assert_one_error_line(status, out, err)
+    assert accepted in err
+
+
+@pytest.mark.parametrize(
+    "argv, accepted",
+    [
+        (["explain", "sigmoid", "--record", "10000000000000000000000"], "from 1 to 360"),
+        (["compare", "--cv", "10000000000000000000000"], "with K from 2 to"),
+    ],
+)
+def test_bounds_of_the_data_are_refused_once_read(capsys, argv, accepted):
+    status, out, err = run(capsys, *argv)
+    assert_one_error_line(status, out, err)
+    assert accepted in err
+
+
+def test_a_data_file_with_extra_fields_is_refused_naming_file_and_line(capsys, tmp_path):
+    path = tmp_path / "extra.csv"
+    path.write_text("admit,gre,gpa,rank\n1,500,3.1,2,7,7,7,7,7\n0,400,3.0,1\n")
+    status, out, err = run(capsys, "train", "sigmoid", "--data", str(path))
+    assert_one_error_line(status, out, err)
+    assert "extra.csv' is not a readable CSV file: line 2 has 9 fields" in err
 
 
 class _FullStream(io.StringIO):

@@ -3,8 +3,8 @@
 A seeded generator writes admissions files broken in the ways a user's file
 breaks (missing or extra columns, text in number cells, blanks, huge or
 infinite numbers, ranks and admits out of range, too few rows, one class,
-binary junk, another delimiter) and draws option lists mixing valid and
-invalid values.  Whatever happens, ``main(argv)`` (run in-process) must end
+binary junk, another delimiter, extra fields, trailing commas) and draws option lists mixing valid and
+invalid values (out of their bounds too).  Whatever happens, ``main(argv)`` (run in-process) must end
 with a documented status, at most one line on stderr, that line an error
 when the status says so, and never a traceback.  About 120 cases; epochs and
 folds are kept tiny so that the whole file takes a few seconds.
@@ -34,7 +34,7 @@ _BAD_CELLS = ["", "abc", "nan", "inf", "-inf", "1e308", "1e400", "-5", "0", "2.5
 
 def _csv(rng):
     """The text of one malformed (or, by chance, valid) admissions file."""
-    kind = rng.integers(0, 9)
+    kind = rng.integers(0, 11)
     rows = [_good_row(rng) for _ in range(int(rng.integers(0, 30)))]
     header = list(HEADER)
     if kind == 0:  # a column missing or renamed
@@ -61,6 +61,13 @@ def _csv(rng):
         )
     elif kind == 7:  # header only, or nothing
         return ",".join(header) + "\n" if rng.random() < 0.5 else ""
+    elif kind == 9:  # extra fields (on the first row, where pandas made an index)
+        if rows:
+            where = 0 if rng.random() < 0.5 else int(rng.integers(0, len(rows)))
+            rows[where] = rows[where] + [7] * int(rng.integers(1, 2000))
+    elif kind == 10:  # trailing commas, on the rows and maybe on the header
+        text = "\n".join(",".join(map(str, r)) + "," for r in rows)
+        return ",".join(header) + ("," if rng.random() < 0.5 else "") + "\n" + text
     # kind 8: a file that may well be valid
     return "\n".join(",".join(map(str, r)) for r in [header, *rows]) + "\n"
 
@@ -73,13 +80,14 @@ def _options(rng):
         models = ["perceptron", "sigmoid", "backprop"] + (["all", "svm"] if command == "train" else [])
         argv.append(str(rng.choice(models)))
     values = {
-        "--epochs": ["1", "2", "0", "-3", "abc", "1e3", "2.5"],
-        "--learning-rate": ["0.1", "-inf", "inf", "nan", "0", "-1e-3", "x", "1e-300"],
-        "--hidden": ["1", "3", "0", "-2", "three"],
-        "--seed": ["0", "7", "-1", "4294967296", "1.5"],
-        "--record": ["1", "5", "0", "100000", "-2"],
-        "--weights-from-epoch": ["0", "1", "-1", "z"],
-        "--cv": ["2", "3", "1", "0", "100000", "two"],
+        "--epochs": ["1", "2", "0", "-3", "abc", "1e3", "2.5", "100001", "9" * 23],
+        "--learning-rate": ["0.1", "-inf", "inf", "nan", "0", "-1e-3", "x", "1e-300",
+                            "1e300", "1000.5"],
+        "--hidden": ["1", "3", "0", "-2", "three", "1000000001", "9" * 23],
+        "--seed": ["0", "7", "-1", "4294967296", "1.5", "9" * 23],
+        "--record": ["1", "5", "0", "100000", "-2", "9" * 23],
+        "--weights-from-epoch": ["0", "1", "-1", "z", "100001", "9" * 23],
+        "--cv": ["2", "3", "1", "0", "100000", "two", "9" * 23],
         "--bogus": [None],
     }
     for option in rng.choice(list(values), size=int(rng.integers(0, 4)), replace=False):

@@ -6,6 +6,8 @@ absent; the file itself is never copied into the repository.
 """
 
 import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -632,3 +634,107 @@ def test_a_repeated_header_column_is_refused(tmp_path):
     path.write_text("admit,gre,gpa,rank,gre\n0,380,3.61,3,400\n1,660,3.67,3,500\n")
     with pytest.raises(AdmissionsDataError, match="'gre'.*appears 2 times"):
         load_admissions(path)
+
+
+# --------------------------------------------------------------------------
+# Rows wider than the header, and hostile files
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, line, fields",
+    [
+        # A few extra fields on the first data row (pandas made them an index).
+        ("admit,gre,gpa,rank\n1,500,3.1,2,7,7,7,7,7\n0,400,3.0,1\n", 2, 9),
+        ("admit,gre,gpa,rank\n0,400,3.0,1\n\n1,500,3.1,2,7\n", 4, 5),
+        ("admit,gre,gpa,rank\r\n0,400,3.0,1\r\n1,500,3.1,2,7\r\n", 3, 5),
+        ("admit,gre,gpa,rank\r0,400,3.0,1\r1,500,3.1,2,7\r", 3, 5),  # old Mac line ends
+        ("\n\nadmit,gre,gpa,rank\n1,500,3.1,2,7", 4, 5),  # no final line break
+        # A comma inside quotes is no field separator; a line break inside
+        # quotes continues the record, which starts on line 2.
+        ('admit,gre,gpa,rank,note\n0,400,3.0,1,"a,\nb",9\n', 2, 6),
+        # A quote in the middle of a field is a plain character.
+        ('admit,gre,gpa,rank,note\n1,500,3.1,2,ab"c,5\n', 2, 6),
+    ],
+)
+def test_a_row_wider_than_the_header_is_refused(tmp_path, text, line, fields):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(text.encode())
+    with pytest.raises(AdmissionsDataError, match=(
+        rf"wide\.csv' is not a readable CSV file: line {line} has {fields} fields, "
+        rf"more than the header's \d"
+    )):
+        load_admissions(path)
+
+
+def test_trailing_commas_are_an_extra_field_unless_the_header_has_one(tmp_path):
+    rows = "0,380,3.61,3,\n1,660,3.67,2,\n"
+    with pytest.raises(AdmissionsDataError, match=r"line 2 has 5 fields.*ends with a comma"):
+        load_admissions(_write(tmp_path, "admit,gre,gpa,rank\n" + rows))
+    frame = load_admissions(_write(tmp_path, "admit,gre,gpa,rank,\n" + rows))
+    assert frame["gre"].tolist() == [380.0, 660.0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ufeffadmit,gre,gpa,rank\r\n0,380,3.61,3\r\n\r\n1,660,3.67,2\r\n",  # BOM, CRLF, blank
+        'admit,gre,gpa,rank,note\n"0","380","3.61","3","a, ""b"""\n1,660,3.67,2,"x\ny"\n',
+        "admit,gre,gpa,rank\n   \n0,380,3.61,3\n1,660,3.67,2",
+        'admit,gre,gpa,rank,note\n0,380,3.61,3,5\'11"\n1,660,3.67,2,x\n',
+    ],
+)
+def test_quotes_line_ends_bom_and_blank_lines_load(tmp_path, text):
+    path = tmp_path / "ok.csv"
+    path.write_bytes(text.encode())
+    frame = load_admissions(path)
+    assert frame["admit"].tolist() == [0, 1]
+    assert frame["gre"].tolist() == [380.0, 660.0]
+    assert frame["rank"].tolist() == [3, 2]
+
+
+def test_a_header_of_absurd_width_is_refused(tmp_path):
+    wide = "admit,gre,gpa,rank" + ",x" * datasets.MAX_COLUMNS + "\n0,380,3.61,3\n"
+    with pytest.raises(AdmissionsDataError, match=r"header \(line 1\) has 10,004 fields"):
+        load_admissions(_write(tmp_path, wide))
+    long = "admit,gre,gpa,rank," + "x" * (2 << 20) + "\n0,380,3.61,3\n"
+    with pytest.raises(AdmissionsDataError, match=r"header \(line 1\) is longer than 1 MiB"):
+        load_admissions(_write(tmp_path, long))
+
+
+_HOSTILE_CHILD = """
+import sys, tracemalloc
+from sknn_basic.datasets import AdmissionsDataError, load_admissions
+tracemalloc.start()
+try:
+    load_admissions(sys.argv[1])
+except AdmissionsDataError as exc:
+    print(exc)
+print(tracemalloc.get_traced_memory()[1])
+"""
+
+
+@pytest.mark.parametrize(
+    "head, tail, message",
+    [
+        ("admit,gre,gpa,rank\n1,500,3.1,2", "\n", r"line 2 has at least [\d,]+ fields"),
+        ("admit,gre,gpa,rank\n0,400,3.0,1\n1,500,3.1,2", "\n", r"line 3 has at least"),
+        ("admit,gre,gpa,rank", "\n0,400,3.0,1\n", r"header \(line 1\) is longer"),
+    ],
+    ids=["wide first row", "wide later row", "wide header"],
+)
+def test_ten_megabytes_of_extra_fields_fail_in_bounded_memory(tmp_path, head, tail, message):
+    path = tmp_path / "hostile.csv"
+    with open(path, "w") as handle:
+        handle.write(head + ",77" * 3_400_000 + tail)  # about 10 MB
+    # A fresh interpreter, so that the peak is this read's alone.
+    completed = subprocess.run(
+        [sys.executable, "-c", _HOSTILE_CHILD, str(path)],
+        capture_output=True, text=True, check=True,
+    )
+    error, peak = completed.stdout.strip().splitlines()
+    assert re.search(message, error), error
+    assert "hostile.csv" in error
+    # pandas took 26 s and 930 MB on 300 KB of such a file; the check reads
+    # blocks of 4 MiB.
+    assert int(peak) < 64e6

@@ -115,6 +115,9 @@ def _report_failure(exc):
         silence_stdout()
         error_line(f"the output could not be written: {exc}")
         return _errors.OUTPUT_FAILED
+    if isinstance(exc, _errors.NotEnoughMemory):
+        error_line(exc)
+        return _errors.OUT_OF_MEMORY
     if _errors.is_out_of_memory(exc):
         error_line(
             "out of memory; ask for less: fewer hidden units (--hidden) or a "

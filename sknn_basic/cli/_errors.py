@@ -48,6 +48,14 @@ class OutputError(Exception):
     """Standard output refused our writes (closed, full, reader gone); status 4."""
 
 
+class NotEnoughMemory(Exception):
+    """What was asked for would not fit in the memory available; status 3.
+
+    Raised before allocating (see :mod:`._memory`), with the advice in its
+    message.
+    """
+
+
 class MissingPackageError(Exception):
     """An optional package a chosen option needs is not installed; status 5."""
 

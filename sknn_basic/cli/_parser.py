@@ -58,11 +58,34 @@ def checked_number(convert, is_valid, requirement):
     return parse
 
 
-positive_int = checked_number(int, lambda v: v >= 1, "a whole number >= 1")
-count_from_zero = checked_number(int, lambda v: v >= 0, "a whole number >= 0")
-fold_count = checked_number(int, lambda v: v >= 2, "a whole number of folds >= 2")
-positive_float = checked_number(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
-seed = checked_number(int, lambda v: 0 <= v <= 2**32 - 1, "a whole number from 0 to 4294967295")
+def whole_number(low, high=None, what="a whole number"):
+    """An argparse type: an int from ``low`` to ``high`` (no upper bound if None)."""
+    if high is None:
+        return checked_number(int, lambda v: v >= low, f"{what} >= {low}")
+    return checked_number(int, lambda v: low <= v <= high, f"{what} from {low} to {high}")
+
+
+# The bounds of the options.  Beyond them a value is not a setting but a
+# typo or a test of the program: the runs would last for days (epochs) or
+# could never fit in memory (hidden units; smaller counts are checked
+# against the machine's memory before training, see _memory), or NumPy
+# refuses them (seeds).  Bounds that depend on the data (--record, --cv) are
+# checked once the data are read.
+EPOCHS_MAX = 100_000
+HIDDEN_MAX = 1_000_000_000
+LEARNING_RATE_MAX = 1000.0
+SEED_MAX = 2**32 - 1
+
+positive_int = whole_number(1)
+fold_count = whole_number(2, what="a whole number of folds")
+epoch_count = whole_number(1, EPOCHS_MAX)
+epochs_before = whole_number(0, EPOCHS_MAX)
+hidden_units = whole_number(1, HIDDEN_MAX)
+seed = whole_number(0, SEED_MAX)
+learning_rate = checked_number(
+    float, lambda v: math.isfinite(v) and 0 < v <= LEARNING_RATE_MAX,
+    f"a positive number at most {LEARNING_RATE_MAX:g}",
+)
 
 
 def quiet_parent():
@@ -104,15 +127,19 @@ def plot_parent(what):
     return parent
 
 
-def add_model_options(parser, *, learning_rate, hidden, seed_help):
+def add_model_options(parser, *, learning_rate_help, hidden, seed_help):
     """The options that set the model: --learning-rate, --hidden and --seed."""
     parser.add_argument(
-        "--learning-rate", type=positive_float, metavar="R", help=learning_rate
+        "--learning-rate", type=learning_rate, metavar="R",
+        help=f"{learning_rate_help}; at most {LEARNING_RATE_MAX:g}",
     )
     parser.add_argument(
-        "--hidden", type=positive_int, metavar="H", help=f"number of hidden units ({hidden})"
+        "--hidden", type=hidden_units, metavar="H",
+        help=f"number of hidden units ({hidden}), from 1 to {HIDDEN_MAX}; a network "
+        f"that would not fit in the memory available is refused (exit status 3)",
     )
-    parser.add_argument("--seed", type=seed, metavar="S", help=seed_help)
+    parser.add_argument("--seed", type=seed, metavar="S",
+                        help=f"{seed_help}, from 0 to {SEED_MAX}")
 
 
 def build_parser(commands):

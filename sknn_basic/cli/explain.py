@@ -5,7 +5,7 @@ them with the functions the estimators train with; this module picks the
 record, the model and its weights, and prints.
 """
 
-from . import _data, _parser
+from . import _data, _memory, _parser
 from ._errors import OK, UsageError
 from ._output import one_line
 from ._registry import MODELS, check_options
@@ -49,14 +49,15 @@ def add_parser(commands):
         help="which of the lessons' training rows, counting from 1 (default: 1)",
     )
     _parser.add_model_options(
-        explain, learning_rate="step size (> 0) instead of the lessons'",
+        explain, learning_rate_help="step size (> 0) instead of the lessons'",
         hidden="backprop only; default 2, as in S6",
         seed_help="random_state of the initial weights instead of the lessons'",
     )
     explain.add_argument(
-        "--weights-from-epoch", type=_parser.count_from_zero, metavar="E",
+        "--weights-from-epoch", type=_parser.epochs_before, metavar="E",
         help="start the step from the weights after E epochs of training on the "
-        "lessons' training rows (default: 0, the initial weights)",
+        f"lessons' training rows, from 0 to {_parser.EPOCHS_MAX} (default: 0, the "
+        "initial weights)",
     )
     explain.add_argument(
         "--lessons-example", choices=list(EXAMPLES),
@@ -87,6 +88,7 @@ def run(args, printer):
     data_row = frame.index.get_loc(X_train.index[record - 1]) + 1
 
     estimator = spec.make(spec.lesson_settings, args)
+    _memory.check_estimator_fits(estimator, X_train, X_train.iloc[:0])
     epochs = args.weights_from_epoch or 0
     if epochs:
         estimator.set_params(max_iter=epochs, tol=None)

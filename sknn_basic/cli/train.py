@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import _data, _parser, _plot
+from . import _data, _memory, _parser, _plot
 from ._errors import OK
 from ._output import one_line
 from ._registry import MODELS, check_options
@@ -36,10 +36,11 @@ def add_parser(commands):
         + "; all (the default): the three in turn",
     )
     train.add_argument(
-        "--epochs", type=_parser.positive_int, metavar="N", help="number of epochs (max_iter)"
+        "--epochs", type=_parser.epoch_count, metavar="N",
+        help=f"number of epochs (max_iter), from 1 to {_parser.EPOCHS_MAX}"
     )
     _parser.add_model_options(
-        train, learning_rate="step size (> 0)", hidden="backprop only",
+        train, learning_rate_help="step size (> 0)", hidden="backprop only",
         seed_help="random_state of the model and of its scikit-learn counterpart",
     )
     train.set_defaults(handler=run)
@@ -79,6 +80,11 @@ def run(args, printer):
         f"{len(X_test)} test rows; gre and gpa standardised on the whole file"
     )
     names = list(MODELS) if args.model == "all" else [args.model]
+    # Every model is sized before any trains, so that one too large for the
+    # machine is refused at once.
+    for name in names:
+        spec = MODELS[name]
+        _memory.check_estimator_fits(spec.make(spec.train_settings, args), X_train, X_test)
     curves = []
     for name in names:
         spec = MODELS[name]
