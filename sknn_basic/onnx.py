@@ -60,8 +60,8 @@ Examples
 >>> session = ort.InferenceSession(graph.SerializeToString(),
 ...                                providers=["CPUExecutionProvider"])
 >>> labels, scores = session.run(None, {"X": X})
->>> labels
-array([0, 0, 0, 1])
+>>> labels.tolist()
+[0, 0, 0, 1]
 >>> bool(np.allclose(scores[:, 1], gate.decision_function(X)))
 True
 """
