@@ -87,7 +87,7 @@ except ImportError as exc:  # pragma: no cover - exercised where skl2onnx is abs
         'pip install "sknn-basic[onnx]".'
     ) from exc
 
-from ._lessons import NUMERIC_COLUMNS, RANKS
+from ._lessons import INPUT_COLUMNS, NUMERIC_COLUMNS, RANKS
 from .backprop import TwoLayerBackpropClassifier, TwoLayerBackpropRegressor
 from .perceptron import PerceptronClassifier
 from .preprocessing import AdmissionsPreprocessor
@@ -262,7 +262,7 @@ def _preprocessor_inputs(model, inputs):
     """The inputs as (gre, gpa, rank) columns: one tensor of three, or three named inputs."""
     if len(inputs) == 1:
         width = inputs[0].get_second_dimension()
-        if width not in (None, len(NUMERIC_COLUMNS) + 1):
+        if width not in (None, len(INPUT_COLUMNS)):
             raise ValueError(
                 f"{type(model).__name__}'s ONNX graph needs the columns gre, gpa, rank: "
                 f"one input of 3 columns, got one of {width}. Convert with X holding "
@@ -271,7 +271,7 @@ def _preprocessor_inputs(model, inputs):
         return None
     by_name = {variable.onnx_name: variable for variable in inputs}
     by_name.update({variable.raw_name: variable for variable in inputs})
-    wanted = (*NUMERIC_COLUMNS, "rank")
+    wanted = INPUT_COLUMNS
     missing = [name for name in wanted if name not in by_name]
     if missing:
         raise ValueError(
