@@ -23,6 +23,7 @@ SECTIONS = [
     ("fresh", "Fresh processes of the default install"),
     ("loader", "Reading the admissions file: load_admissions against pandas.read_csv"),
     ("dask", "On a Dask cluster: full-batch epochs against the same fit in memory, and dask-ml"),
+    ("onnx", "ONNX Runtime against predict, for information"),
 ]
 
 

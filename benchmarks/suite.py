@@ -1110,6 +1110,8 @@ class Suite:
         self.add_fresh_rows()
         self.add_loader_rows()
         self.add_dask_rows()
+        from .onnx_bench import add_onnx_rows
+        add_onnx_rows(self)
         return self
 
 

@@ -9,8 +9,11 @@ Three estimators grow from the first lessons of a deep-learning course:
 
 :mod:`sknn_basic.functional` holds the mathematics they share,
 :func:`explain_step` shows one training step from the inside,
-:class:`AdmissionsPreprocessor` the lessons' data preparation and
-:mod:`sknn_basic.datasets` the admissions data helpers.
+:class:`AdmissionsPreprocessor` the lessons' data preparation,
+:mod:`sknn_basic.datasets` the admissions data helpers,
+:func:`expected_failed_checks` (in :mod:`sknn_basic.utils`) the estimator
+checks that cannot apply, and :mod:`sknn_basic.onnx` (imported on its own,
+with the extra ``onnx``) the ONNX export.
 
 The public names are loaded on first use (PEP 562), so that importing the
 package, as the command line does before it can handle Ctrl-C, costs nothing
@@ -30,6 +33,7 @@ _EXPORTS = {
     "StepExplanation": "explain",
     "TwoLayerBackpropClassifier": "backprop",
     "TwoLayerBackpropRegressor": "backprop",
+    "expected_failed_checks": "utils",
     "explain_step": "explain",
     "lessons_features": "datasets",
     "load_admissions": "datasets",

@@ -763,6 +763,41 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         return tags
 
 
+    # ---------------------------------------------------------- pickling
+
+    def __getstate__(self):
+        """The fitted state in plain types: arrays, numbers, strings, lists, dicts.
+
+        The private training objects (record, optimizer, replay memory, the
+        perceptron's rule) become dicts tagged with their kind, so that
+        skops trusts a saved model without naming our private classes.
+        """
+        # object.__getstate__ gives the instance's own __dict__: copy it.
+        state = dict(super().__getstate__())
+        converters = _plain_state()
+        for name, value in state.items():
+            if name in converters and value is not None and not isinstance(value, dict):
+                state[name] = {_STATE_TAG: name, "state": converters[name][0](value)}
+        if "_dtype" in state:
+            state["_dtype"] = np.dtype(state["_dtype"]).name
+        return state
+
+    def __setstate__(self, state):
+        # Pickles made before these tags hold the objects themselves: they
+        # pass through unchanged.
+        state = dict(state)
+        converters = _plain_state()
+        for name, value in state.items():
+            if name in converters and isinstance(value, dict) and value.get(_STATE_TAG) == name:
+                state[name] = converters[name][1](value["state"])
+        if "_dtype" in state:
+            state["_dtype"] = np.dtype(state["_dtype"])
+        super().__setstate__(state)
+        if type(state.get("_model")).__name__ == "_PerceptronModel":
+            # The published weights are the rule's own arrays (see _publish).
+            self._publish(self._model)
+
+
 class BaseTrainedClassifier(ClassifierMixin, BaseTrained):
     """Base of the package's classifiers: labels, class weights, class predictions.
 
@@ -1168,3 +1203,25 @@ def _input_product(X, W, estimator):
 #: Widest product for which _input_product checks X in the product's pass.
 _FUSED_CHECK_MAX_OUTPUTS = 16
 
+
+# --------------------------------------------------------------- pickling
+
+_STATE_TAG = "__sknn_basic_state__"
+
+
+def _plain_state():
+    """What BaseTrained.__getstate__ turns into plain dicts: name -> (to_state, from_state).
+
+    Imported when first needed: the modules that hold the pairs import this one.
+    """
+    from . import perceptron
+    from ._optimizers import optimizer_from_state, optimizer_to_state
+    from ._replay import memory_from_state, memory_to_state
+    from ._training import record_from_state, record_to_state
+
+    return {
+        "_training": (record_to_state, record_from_state),
+        "_optimizer": (optimizer_to_state, optimizer_from_state),
+        "_replay": (memory_to_state, memory_from_state),
+        "_model": (perceptron._model_to_state, perceptron._model_from_state),
+    }

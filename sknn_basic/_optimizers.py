@@ -331,3 +331,22 @@ OPTIMIZERS = {"sgd": SGDOptimizer, "adam": AdamOptimizer}
 def make_optimizer(solver, parameters, learning_rate, schedule, **hyper):
     """A fresh optimizer of kind ``solver`` for ``parameters``."""
     return OPTIMIZERS[solver](parameters, learning_rate, schedule=schedule, **hyper)
+
+
+# ------------------------------------------------------------ plain state
+# A fitted estimator pickles its optimizer as a plain dict (see
+# BaseTrained.__getstate__), so that skops trusts what it loads.  Every
+# attribute of an optimizer is a number, a string, a list or an array.
+
+
+def optimizer_to_state(optimizer):
+    """``optimizer``'s attributes, with the name of its ``solver``."""
+    solver = next(name for name, cls in OPTIMIZERS.items() if type(optimizer) is cls)
+    return {"solver": solver, "attributes": dict(vars(optimizer))}
+
+
+def optimizer_from_state(state):
+    """The optimizer that :func:`optimizer_to_state` described."""
+    optimizer = object.__new__(OPTIMIZERS[state["solver"]])
+    optimizer.__dict__.update(state["attributes"])
+    return optimizer

@@ -189,3 +189,28 @@ class ReplayMemory:
         self.X = stack_rows([self.X, X])[rows]
         self.Y = np.concatenate([self.Y, Y])[rows]
         self.w = np.concatenate([self.w, w])[rows]
+
+
+# ------------------------------------------------------------ plain state
+# A fitted estimator pickles its replay memory as a plain dict (see
+# BaseTrained.__getstate__), so that skops trusts what it loads: sparse rows
+# become their CSR arrays.
+
+
+def memory_to_state(memory):
+    """``memory`` as a dict of numbers and arrays (CSR rows as their three arrays)."""
+    state = dict(vars(memory))
+    if sparse.issparse(memory.X):
+        X = memory.X
+        state["X"] = {"csr": [X.data, X.indices, X.indptr], "shape": list(X.shape)}
+    return state
+
+
+def memory_from_state(state):
+    """The :class:`ReplayMemory` that :func:`memory_to_state` described."""
+    state = dict(state)
+    if isinstance(state["X"], dict):
+        state["X"] = sparse.csr_matrix(tuple(state["X"]["csr"]), shape=tuple(state["X"]["shape"]))
+    memory = ReplayMemory(state["capacity"])
+    memory.__dict__.update(state)
+    return memory

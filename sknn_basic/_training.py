@@ -450,3 +450,19 @@ def train(
     if settings.verbose and record.stop_reason != "max_iter":
         print(f"Stopped after {record.n_iter} epochs ({record.stop_reason}).", flush=True)
     return record
+
+
+# ------------------------------------------------------------ plain state
+# A fitted estimator pickles its record as a plain dict (see
+# BaseTrained.__getstate__), so that skops trusts what it loads.
+
+
+def record_to_state(record):
+    """``record`` as a dict of numbers, strings, lists and arrays."""
+    return {**vars(record), "state": dict(vars(record.state))}
+
+
+def record_from_state(state):
+    """The :class:`TrainingRecord` that :func:`record_to_state` described."""
+    fields = dict(state)
+    return TrainingRecord(**{**fields, "state": _StoppingState(**fields["state"])})

@@ -315,3 +315,22 @@ class PerceptronClassifier(BaseTrainedClassifier):
                 f"data{advice}.",
                 ConvergenceWarning,
             )
+
+
+# ------------------------------------------------------------ plain state
+# A fitted PerceptronClassifier pickles its rule's state as a plain dict (see
+# BaseTrained.__getstate__), so that skops trusts what it loads.
+
+
+def _model_to_state(model):
+    """The rule's arrays and settings (``parameters`` is rebuilt from them)."""
+    return {k: v for k, v in vars(model).items() if k != "parameters"}
+
+
+def _model_from_state(state):
+    """The :class:`_PerceptronModel` that :func:`_model_to_state` described."""
+    model = object.__new__(_PerceptronModel)
+    model.__dict__.update(state)
+    model.configure(learning_rate=state["learning_rate"], fit_intercept=state["fit_intercept"],
+                    average=state["average"])
+    return model

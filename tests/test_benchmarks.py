@@ -99,6 +99,21 @@ def test_fresh_process_rows(smoke_run):
         assert "| `W1-torch-h64-200-float32` |" in report
 
 
+def test_onnx_section_runs_or_says_why_not(smoke_run):
+    _, out = smoke_run
+    report = (out / "results.md").read_text()
+    assert "### ONNX Runtime against predict, for information" in report
+    try:
+        import onnxruntime  # noqa: F401
+        import skl2onnx  # noqa: F401
+    except ImportError:
+        assert "skl2onnx or onnxruntime is not importable" in report
+    else:
+        for name in ("perceptron", "sigmoid", "backprop", "regressor"):
+            for key in ("latency", "2k"):
+                assert _row(report, f"onnx-{name}-{key}").endswith("| info |")
+
+
 def test_lessons_loops_agree_with_the_package(smoke_run):
     _, out = smoke_run
     report = (out / "results.md").read_text()
