@@ -604,3 +604,155 @@ def test_filtered_collections_of_unknown_lengths_train_like_the_rows_they_hold()
     rows = np.arange(200) % 3 != 0
     memory = clone(est).fit(X[rows], y[rows], sample_weight=w[rows])
     assert_same_weights(on_dask, memory)
+
+
+# ------------------------------------------------- score: one table, two engines
+
+
+@pytest.fixture(scope="module")
+def scored():
+    """Fitted estimators (on 60 rows) that the score table scores, and their data."""
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    Xr, yr = make_regression(n_samples=60, n_features=4, n_targets=2, noise=1, random_state=0)
+    yr = yr / yr.std(axis=0)
+    labels = np.where(y == 1, "yes", "no")
+    fit = dict(batch_size=None, max_iter=5, tol=None, random_state=0)
+    return {
+        "classifier": (SigmoidGDClassifier(**fit).fit(X, y), X, y),
+        "string classifier": (SigmoidGDClassifier(**fit).fit(X, labels), X, labels),
+        "regressor": (TwoLayerBackpropRegressor(n_hidden=3, **fit).fit(Xr, yr[:, 0]), Xr,
+                      yr[:, 0]),
+        "two outputs": (TwoLayerBackpropRegressor(n_hidden=3, **fit).fit(Xr, yr), Xr, yr),
+    }
+
+
+def _scored_y(kind, y):
+    pd = pytest.importorskip("pandas")
+    return {
+        "1-D": lambda: y,
+        "(n, 1)": lambda: y.reshape(-1, 1),
+        "one-column DataFrame": lambda: pd.DataFrame({"target": y}),
+        "Series": lambda: pd.Series(y, name="target"),
+        "first column": lambda: y[:, 0],
+        "strings": lambda: np.where(y == 1, "yes", "no"),
+        "integers": lambda: (y == "yes").astype(np.int64),
+        "unseen labels": lambda: y + 7,
+        "one short": lambda: y[:-1],
+        "two columns": lambda: np.c_[y, y],
+        "NaN": lambda: _with(y, 3, np.nan),
+    }[kind]()
+
+
+def _scored_weights(kind, n):
+    ramp = np.linspace(0.1, 2.0, n)
+    return {
+        "none": None,
+        "array": ramp,
+        "all zero": np.zeros(n),
+        "negative": -ramp,
+        "NaN": _with(ramp, 5, np.nan),
+        "one short": ramp[:-1],
+        "two-D": ramp.reshape(-1, 1),
+        "True": True,
+        "scalar": 2.0,
+    }[kind]
+
+
+#: (estimator, y, sample_weight): what memory's score answers or refuses.
+SCORE_TABLE = [
+    *[("classifier", y, "none") for y in ("1-D", "(n, 1)", "one-column DataFrame", "Series",
+                                          "strings", "unseen labels", "one short",
+                                          "two columns", "NaN")],
+    ("string classifier", "integers", "none"),
+    *[("classifier", "1-D", w) for w in ("array", "all zero", "negative", "NaN", "one short",
+                                         "two-D", "True", "scalar")],
+    *[("regressor", y, "none") for y in ("1-D", "(n, 1)", "one-column DataFrame", "Series",
+                                         "two columns", "strings", "one short", "NaN")],
+    ("two outputs", "first column", "none"),
+    ("two outputs", "1-D", "none"),
+    *[("regressor", "1-D", w) for w in ("array", "all zero", "negative", "NaN", "one short",
+                                        "two-D", "True", "scalar")],
+    ("two outputs", "1-D", "array"),
+]
+
+
+def _on_dask(value, chunks):
+    """A value as the Dask user gives it: arrays as Dask arrays, pandas as Dask frames."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        # A value of another length than X keeps the first of X's blocks.
+        return blocks(value, chunks) if len(value) == sum(chunks) else \
+            da.from_array(value, chunks=(chunks[0],) + value.shape[1:])
+    if hasattr(value, "iloc"):
+        return dd.from_pandas(value, npartitions=len(chunks))
+    return value
+
+
+def _answer(call):
+    """A call's result, or the type and message of its exception."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - the error is the answer compared
+            return type(exc), str(exc)
+
+
+@pytest.mark.parametrize("sent", ["as dask", "as numpy"])
+@pytest.mark.parametrize("est_name, y_kind, w_kind", SCORE_TABLE,
+                         ids=[" | ".join(case) for case in SCORE_TABLE])
+def test_score_equals_memory_or_raises_its_error(scored, est_name, y_kind, w_kind, sent):
+    """The same y and sample_weight scored in memory and on Dask blocks.
+
+    Equal scores to 1e-12 relative (the sums run in another order), or the
+    same exception with the same message.  y and the weights reach the Dask
+    score as Dask collections, or as the in-memory arrays themselves.
+    """
+    est, X, y = scored[est_name]
+    y = _scored_y(y_kind, y)
+    w = _scored_weights(w_kind, X.shape[0])
+    chunks = (25, 1, 34)
+    memory = _answer(lambda: est.score(X, y, sample_weight=w))
+    if sent == "as dask":
+        y, w = _on_dask(y, chunks), _on_dask(w, chunks)
+    on_dask = _answer(lambda: est.score(blocks(X, chunks), y, sample_weight=w))
+    if isinstance(memory, tuple):
+        assert on_dask == memory
+    else:
+        assert isinstance(on_dask, float)
+        assert on_dask == pytest.approx(memory, rel=1e-12, abs=1e-14)
+
+
+@pytest.mark.parametrize("est_name, method", [
+    *[(name, method) for name in ("classifier", "string classifier")
+      for method in ("predict", "predict_proba", "decision_function")],
+    ("regressor", "predict"), ("two outputs", "predict"),
+])
+def test_predictions_equal_memory_or_raise_its_error(scored, est_name, method):
+    pd = pytest.importorskip("pandas")
+    est, X, _ = scored[est_name]
+    memory = getattr(est, method)(X)
+    for on_dask in (blocks(X, (25, 1, 34)), dd.from_pandas(pd.DataFrame(X), npartitions=3)):
+        got = getattr(est, method)(on_dask).compute()
+        assert got.shape == memory.shape and got.dtype == memory.dtype
+        if memory.dtype.kind in "fc":
+            assert_allclose(got, memory, rtol=1e-12)
+        else:
+            assert_array_equal(got, memory)
+    for bad in (X[:, :3], X[:0]):
+        want = _answer(lambda: getattr(est, method)(bad))
+        assert isinstance(want, tuple)
+        assert _answer(lambda: getattr(est, method)(blocks(bad, (len(bad),))).compute()) == want
+
+
+@pytest.mark.parametrize("weight", [True, 2.5, np.float32(2), np.array(1.0), "heavy", [[1.0]]],
+                         ids=["True", "float", "numpy scalar", "0-d array", "string", "nested"])
+def test_fit_refuses_weights_memory_refuses_with_its_error(binary, weight):
+    X, y = binary
+    est = SigmoidGDClassifier(batch_size=None, max_iter=2, tol=None)
+    if isinstance(weight, list):
+        weight = np.ones((len(y), 1))  # one weight per row, but as a column
+    want = _answer(lambda: clone(est).fit(X, y, sample_weight=weight))
+    assert isinstance(want, tuple)
+    got = _answer(lambda: clone(est).fit(blocks(X, UNEVEN), blocks(y, UNEVEN),
+                                         sample_weight=_on_dask(weight, UNEVEN)))
+    assert got == want
