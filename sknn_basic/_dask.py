@@ -38,13 +38,19 @@ the client, and the rows it replays join the call as one more block.
 
 With a ``distributed`` client the prepared blocks are kept on the workers for
 the duration of the fit (distributed spills them to disk if they outgrow the
-workers' memory) and released afterwards.  Without one, Dask's local
-scheduler recomputes the blocks from their source at each pass, so memory
-holds a few blocks at a time (persist the collection first where it fits).
+workers' memory) and released afterwards.  All they hold are task results,
+never scattered data, so a worker lost mid-fit costs a recomputation; work
+the cluster cannot redo ends the fit with one clear error.  The client waits
+for results on a plain event, so a Ctrl-C interrupts the wait and nothing in
+the client's event loop.  Without a client, Dask's local scheduler
+recomputes the blocks from their source at each pass, so memory holds a few
+blocks at a time (persist the collection first where it fits).
 
 Prediction maps the estimator's own ``predict`` (or ``predict_proba``,
 ``decision_function``) over the blocks, lazily, with the fitted estimator
-sent once as one node of the graph.
+sent once as one node of the graph.  ``score`` sums block by block and runs
+scikit-learn's metric on stand-ins on the client, so it refuses what the
+in-memory ``score`` refuses, with its messages.
 """
 
 import copy

@@ -625,7 +625,7 @@ def scored():
 def _scored_y(kind, y):
     pd = pytest.importorskip("pandas")
     return {
-        "1-D": lambda: y,
+        "as fitted": lambda: y,
         "(n, 1)": lambda: y.reshape(-1, 1),
         "one-column DataFrame": lambda: pd.DataFrame({"target": y}),
         "Series": lambda: pd.Series(y, name="target"),
@@ -656,19 +656,19 @@ def _scored_weights(kind, n):
 
 #: (estimator, y, sample_weight): what memory's score answers or refuses.
 SCORE_TABLE = [
-    *[("classifier", y, "none") for y in ("1-D", "(n, 1)", "one-column DataFrame", "Series",
+    *[("classifier", y, "none") for y in ("as fitted", "(n, 1)", "one-column DataFrame", "Series",
                                           "strings", "unseen labels", "one short",
                                           "two columns", "NaN")],
     ("string classifier", "integers", "none"),
-    *[("classifier", "1-D", w) for w in ("array", "all zero", "negative", "NaN", "one short",
+    *[("classifier", "as fitted", w) for w in ("array", "all zero", "negative", "NaN", "one short",
                                          "two-D", "True", "scalar")],
-    *[("regressor", y, "none") for y in ("1-D", "(n, 1)", "one-column DataFrame", "Series",
+    *[("regressor", y, "none") for y in ("as fitted", "(n, 1)", "one-column DataFrame", "Series",
                                          "two columns", "strings", "one short", "NaN")],
     ("two outputs", "first column", "none"),
-    ("two outputs", "1-D", "none"),
-    *[("regressor", "1-D", w) for w in ("array", "all zero", "negative", "NaN", "one short",
+    ("two outputs", "as fitted", "none"),
+    *[("regressor", "as fitted", w) for w in ("array", "all zero", "negative", "NaN", "one short",
                                         "two-D", "True", "scalar")],
-    ("two outputs", "1-D", "array"),
+    ("two outputs", "as fitted", "array"),
 ]
 
 
@@ -693,9 +693,20 @@ def _answer(call):
             return type(exc), str(exc)
 
 
-@pytest.mark.parametrize("sent", ["as dask", "as numpy"])
-@pytest.mark.parametrize("est_name, y_kind, w_kind", SCORE_TABLE,
-                         ids=[" | ".join(case) for case in SCORE_TABLE])
+#: The cases whose y and weights the Dask score also receives as in-memory values.
+SENT_AS_NUMPY = [
+    ("classifier", "(n, 1)", "none"), ("classifier", "one-column DataFrame", "none"),
+    ("classifier", "strings", "none"), ("classifier", "one short", "none"),
+    ("classifier", "as fitted", "array"), ("classifier", "as fitted", "one short"),
+    ("classifier", "as fitted", "two-D"), ("regressor", "(n, 1)", "none"),
+    ("regressor", "as fitted", "all zero"), ("two outputs", "first column", "none"),
+]
+SCORE_CASES = [(*case, "as dask") for case in SCORE_TABLE] + \
+    [(*case, "as numpy") for case in SENT_AS_NUMPY]
+
+
+@pytest.mark.parametrize("est_name, y_kind, w_kind, sent", SCORE_CASES,
+                         ids=[" | ".join(case) for case in SCORE_CASES])
 def test_score_equals_memory_or_raises_its_error(scored, est_name, y_kind, w_kind, sent):
     """The same y and sample_weight scored in memory and on Dask blocks.
 
