@@ -111,3 +111,26 @@ def pytest_collection_modifyitems(config, items):
         name = item.path.name
         if name in _NUMBER_MODULES or item.originalname in _NUMBER_TESTS.get(name, ()):
             item.add_marker(pytest.mark.numbers)
+
+@pytest.fixture(scope="module")
+def tls_client():
+    """A client of a one-worker LocalCluster whose every connection is TLS.
+
+    The only cluster a test starts besides ``dask_client``: it shows the
+    documented way to secure one (``Security.temporary()`` makes a
+    throw-away certificate authority, which needs ``cryptography``).  Not
+    the default client (the other tests keep the session's cluster): use
+    it with ``dask.config.set(scheduler=tls_client)``.  Closed with the module.
+    """
+    for module in ("dask", "distributed", "cryptography"):
+        pytest.importorskip(module, reason=f"{module} is not installed (pip install '.[test]')")
+    from distributed import Client, LocalCluster
+    from distributed.security import Security
+
+    security = Security.temporary()
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tls://",
+                           security=security, dashboard_address=None)
+    client = Client(cluster, security=security, set_as_default=False)
+    yield client
+    client.close()
+    cluster.close()

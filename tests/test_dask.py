@@ -177,10 +177,6 @@ def test_class_and_sample_weights_without_intercept(binary, three_classes):
                                      max_iter=15, tol=None, random_state=0)
     on_dask, memory = fit_both(est, X, y, EVEN)
     assert_same_weights(on_dask, memory)
-    # A constant sample weight trains as none (as in memory).
-    est = SigmoidGDClassifier(batch_size=None, max_iter=5, tol=None, random_state=0)
-    assert_same_weights(clone(est).fit(blocks(X, EVEN), blocks(y, EVEN), sample_weight=2.5),
-                        clone(est).fit(X, y))
 
 
 def test_tol_verbose_and_callback_behave_as_in_memory(binary):
@@ -303,7 +299,7 @@ def test_the_workers_never_receive_the_replay_memory(binary):
     assert not hasattr(_shell(est), "_replay") and hasattr(est, "_replay")
 
 
-def test_early_stopping_holds_out_a_share_of_every_block(binary):
+def test_early_stopping_holds_out_as_many_rows_as_memory(binary):
     X, y = binary
     est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=4, early_stopping=True,
                                      validation_fraction=0.2, learning_rate=1.0, max_iter=12,
@@ -316,9 +312,9 @@ def test_early_stopping_holds_out_a_share_of_every_block(binary):
     # The per-block split is drawn from random_state: a second fit repeats it.
     assert first.validation_scores_ == again.validation_scores_
     assert_same_weights(first, again, rtol=0)
-    # 20 % of each block's rows (rounded up) trained nothing: t_ counts the rest.
-    held_out = sum(int(np.ceil(0.2 * n)) for n in UNEVEN if n > 1)
-    assert first.t_ == 12 * (X.shape[0] - held_out)
+    # As many rows as memory holds out (20 %, rounded up) trained nothing:
+    # t_ counts the rest, as in memory.
+    assert first.t_ == 12 * (X.shape[0] - 160) == clone(est).fit(X, y).t_
     assert "_validation_score" not in vars(first)
 
 
@@ -604,3 +600,341 @@ def test_filtered_collections_of_unknown_lengths_train_like_the_rows_they_hold()
     rows = np.arange(200) % 3 != 0
     memory = clone(est).fit(X[rows], y[rows], sample_weight=w[rows])
     assert_same_weights(on_dask, memory)
+
+
+# ------------------------------------------------- score: one table, two engines
+
+
+@pytest.fixture(scope="module")
+def scored():
+    """Fitted estimators (on 60 rows) that the score table scores, and their data."""
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    Xr, yr = make_regression(n_samples=60, n_features=4, n_targets=2, noise=1, random_state=0)
+    yr = yr / yr.std(axis=0)
+    labels = np.where(y == 1, "yes", "no")
+    fit = dict(batch_size=None, max_iter=5, tol=None, random_state=0)
+    return {
+        "classifier": (SigmoidGDClassifier(**fit).fit(X, y), X, y),
+        "string classifier": (SigmoidGDClassifier(**fit).fit(X, labels), X, labels),
+        "regressor": (TwoLayerBackpropRegressor(n_hidden=3, **fit).fit(Xr, yr[:, 0]), Xr,
+                      yr[:, 0]),
+        "two outputs": (TwoLayerBackpropRegressor(n_hidden=3, **fit).fit(Xr, yr), Xr, yr),
+    }
+
+
+def _scored_y(kind, y):
+    pd = pytest.importorskip("pandas")
+    return {
+        "as fitted": lambda: y,
+        "(n, 1)": lambda: y.reshape(-1, 1),
+        "one-column DataFrame": lambda: pd.DataFrame({"target": y}),
+        "Series": lambda: pd.Series(y, name="target"),
+        "first column": lambda: y[:, 0],
+        "strings": lambda: np.where(y == 1, "yes", "no"),
+        "integers": lambda: (y == "yes").astype(np.int64),
+        "unseen labels": lambda: y + 7,
+        "one short": lambda: y[:-1],
+        "two columns": lambda: np.c_[y, y],
+        "NaN": lambda: _with(y, 3, np.nan),
+    }[kind]()
+
+
+def _scored_weights(kind, n):
+    ramp = np.linspace(0.1, 2.0, n)
+    return {
+        "none": None,
+        "array": ramp,
+        "all zero": np.zeros(n),
+        "negative": -ramp,
+        "NaN": _with(ramp, 5, np.nan),
+        "one short": ramp[:-1],
+        "two-D": ramp.reshape(-1, 1),
+        "True": True,
+        "scalar": 2.0,
+    }[kind]
+
+
+#: (estimator, y, sample_weight): what memory's score answers or refuses.
+SCORE_TABLE = [
+    *[("classifier", y, "none") for y in ("as fitted", "(n, 1)", "one-column DataFrame", "Series",
+                                          "strings", "unseen labels", "one short",
+                                          "two columns", "NaN")],
+    ("string classifier", "integers", "none"),
+    *[("classifier", "as fitted", w) for w in ("array", "all zero", "negative", "NaN", "one short",
+                                         "two-D", "True", "scalar")],
+    *[("regressor", y, "none") for y in ("as fitted", "(n, 1)", "one-column DataFrame", "Series",
+                                         "two columns", "strings", "one short", "NaN")],
+    ("two outputs", "first column", "none"),
+    ("two outputs", "as fitted", "none"),
+    *[("regressor", "as fitted", w) for w in ("array", "all zero", "negative", "NaN", "one short",
+                                        "two-D", "True", "scalar")],
+    ("two outputs", "as fitted", "array"),
+]
+
+
+def _on_dask(value, chunks):
+    """A value as the Dask user gives it: arrays as Dask arrays, pandas as Dask frames."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        # A value of another length than X keeps the first of X's blocks.
+        return blocks(value, chunks) if len(value) == sum(chunks) else \
+            da.from_array(value, chunks=(chunks[0],) + value.shape[1:])
+    if hasattr(value, "iloc"):
+        return dd.from_pandas(value, npartitions=len(chunks))
+    return value
+
+
+def _answer(call):
+    """A call's result, or the type and message of its exception."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - the error is the answer compared
+            return type(exc), str(exc)
+
+
+#: The cases whose y and weights the Dask score also receives as in-memory values.
+SENT_AS_NUMPY = [
+    ("classifier", "(n, 1)", "none"), ("classifier", "one-column DataFrame", "none"),
+    ("classifier", "strings", "none"), ("classifier", "one short", "none"),
+    ("classifier", "as fitted", "array"), ("classifier", "as fitted", "one short"),
+    ("classifier", "as fitted", "two-D"), ("regressor", "(n, 1)", "none"),
+    ("regressor", "as fitted", "all zero"), ("two outputs", "first column", "none"),
+]
+SCORE_CASES = [(*case, "as dask") for case in SCORE_TABLE] + \
+    [(*case, "as numpy") for case in SENT_AS_NUMPY]
+
+
+@pytest.mark.parametrize("est_name, y_kind, w_kind, sent", SCORE_CASES,
+                         ids=[" | ".join(case) for case in SCORE_CASES])
+def test_score_equals_memory_or_raises_its_error(scored, est_name, y_kind, w_kind, sent):
+    """The same y and sample_weight scored in memory and on Dask blocks.
+
+    Equal scores to 1e-12 relative (the sums run in another order), or the
+    same exception with the same message.  y and the weights reach the Dask
+    score as Dask collections, or as the in-memory arrays themselves.
+    """
+    est, X, y = scored[est_name]
+    y = _scored_y(y_kind, y)
+    w = _scored_weights(w_kind, X.shape[0])
+    chunks = (25, 1, 34)
+    memory = _answer(lambda: est.score(X, y, sample_weight=w))
+    if sent == "as dask":
+        y, w = _on_dask(y, chunks), _on_dask(w, chunks)
+    on_dask = _answer(lambda: est.score(blocks(X, chunks), y, sample_weight=w))
+    if isinstance(memory, tuple):
+        assert on_dask == memory
+    else:
+        assert isinstance(on_dask, float)
+        assert on_dask == pytest.approx(memory, rel=1e-12, abs=1e-14)
+
+
+@pytest.mark.parametrize("est_name, method", [
+    *[(name, method) for name in ("classifier", "string classifier")
+      for method in ("predict", "predict_proba", "decision_function")],
+    ("regressor", "predict"), ("two outputs", "predict"),
+])
+def test_predictions_equal_memory_or_raise_its_error(scored, est_name, method):
+    pd = pytest.importorskip("pandas")
+    est, X, _ = scored[est_name]
+    memory = getattr(est, method)(X)
+    for on_dask in (blocks(X, (25, 1, 34)), dd.from_pandas(pd.DataFrame(X), npartitions=3)):
+        got = getattr(est, method)(on_dask).compute()
+        assert got.shape == memory.shape and got.dtype == memory.dtype
+        if memory.dtype.kind in "fc":
+            assert_allclose(got, memory, rtol=1e-12)
+        else:
+            assert_array_equal(got, memory)
+    for bad in (X[:, :3], X[:0]):
+        want = _answer(lambda: getattr(est, method)(bad))
+        assert isinstance(want, tuple)
+        assert _answer(lambda: getattr(est, method)(blocks(bad, (len(bad),))).compute()) == want
+
+
+@pytest.mark.parametrize("weight", [True, 2.5, np.float32(2), np.array(1.0), "heavy", [[1.0]]],
+                         ids=["True", "float", "numpy scalar", "0-d array", "string", "nested"])
+def test_fit_refuses_weights_memory_refuses_with_its_error(binary, weight):
+    X, y = binary
+    est = SigmoidGDClassifier(batch_size=None, max_iter=2, tol=None)
+    if isinstance(weight, list):
+        weight = np.ones((len(y), 1))  # one weight per row, but as a column
+    want = _answer(lambda: clone(est).fit(X, y, sample_weight=weight))
+    assert isinstance(want, tuple)
+    got = _answer(lambda: clone(est).fit(blocks(X, UNEVEN), blocks(y, UNEVEN),
+                                         sample_weight=_on_dask(weight, UNEVEN)))
+    assert got == want
+
+
+def test_early_stopping_on_blocks_of_one_row_behaves_as_memory(binary):
+    X, y = binary
+    est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=3, early_stopping=True,
+                                     max_iter=3, tol=None, random_state=0)
+    ones = (1,) * 40
+    # Enough rows: memory's number of rows held out (4 of 40), however chunked.
+    on_dask = clone(est).fit(blocks(X[:40], ones), blocks(y[:40], ones))
+    memory = clone(est).fit(X[:40], y[:40])
+    assert on_dask.t_ == memory.t_ == 3 * 36
+    assert len(on_dask.validation_scores_) == 3
+    # Too few: memory's error, whose advice (a larger validation_fraction) helps here too.
+    small = clone(est).set_params(validation_fraction=0.1)
+    want = _answer(lambda: clone(small).fit(X[:10], y[:10]))
+    assert isinstance(want, tuple) and "Increase validation_fraction" in want[1]
+    assert _answer(lambda: clone(small).fit(blocks(X[:10], (1,) * 10),
+                                            blocks(y[:10], (1,) * 10))) == want
+    assert clone(small).set_params(validation_fraction=0.2).fit(
+        blocks(X[:10], (1,) * 10), blocks(y[:10], (1,) * 10)).t_ == 3 * 8
+
+
+# ------------------------------------------------- lost workers and Ctrl-C
+
+
+def test_a_worker_restarted_mid_fit_costs_a_recomputation_not_the_fit(binary, dask_client):
+    """The session cluster's worker restarts during epoch 3; its blocks are computed again.
+
+    Nothing the fit keeps on the workers is scattered data (which dies with
+    its worker): every block is a task's result that the scheduler can redo.
+    """
+    X, y = binary
+    victim = sorted(dask_client.scheduler_info()["workers"])[0]
+
+    def restart_once(est, info):
+        if info["epoch"] == 2:
+            dask_client.restart_workers([victim])
+
+    est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=4, max_iter=6, tol=None,
+                                     random_state=0)
+    on_dask = clone(est).set_params(callback=restart_once).fit(blocks(X, EVEN),
+                                                               blocks(y, EVEN))
+    dask_client.wait_for_workers(2)
+    assert on_dask.n_iter_ == 6
+    assert_same_weights(on_dask, clone(est).fit(X, y))
+
+
+def test_work_the_cluster_cannot_redo_raises_one_clear_error(binary, dask_client,
+                                                             monkeypatch):
+    """Blocks lost for good (here: cancelled mid-fit) end the fit with our message."""
+    from sknn_basic import _dask
+
+    X, y = binary
+    persisted = []
+    persist = _dask._DistributedRunner.persist
+
+    def remembering(self, delayeds):
+        futures = persist(self, delayeds)
+        persisted.extend(futures)
+        return futures
+
+    def lose_the_blocks(est, info):
+        if info["epoch"] == 1:
+            dask_client.cancel(persisted)
+
+    monkeypatch.setattr(_dask._DistributedRunner, "persist", remembering)
+    est = SigmoidGDClassifier(batch_size=None, max_iter=5, tol=None, random_state=0,
+                              callback=lose_the_blocks)
+    with pytest.raises(RuntimeError, match="A Dask worker was lost during the fit") as caught:
+        est.fit(blocks(X, EVEN), blocks(y, EVEN))
+    # One error: the scheduler's is said in the message, not chained below it.
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__ is False
+    assert caught.value.__context__ is None
+    assert "CancelledError" in str(caught.value) and "fit again" in str(caught.value)
+
+
+def test_a_task_that_kills_its_workers_raises_the_same_clear_error(binary, dask_client,
+                                                                   monkeypatch):
+    from types import SimpleNamespace
+
+    from distributed import KilledWorker
+
+    X, y = binary
+    gather = dask_client.gather
+    calls = []
+
+    def gather_then_lose(futures, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 6:
+            raise KilledWorker("_gradient_sums-0", SimpleNamespace(address="tcp://127.0.0.1:1"),
+                               allowed_failures=3)
+        return gather(futures, *args, **kwargs)
+
+    monkeypatch.setattr(dask_client, "gather", gather_then_lose)
+    est = SigmoidGDClassifier(batch_size=None, max_iter=5, tol=None, random_state=0)
+    with pytest.raises(RuntimeError, match="KilledWorker.*memory_limit"):
+        est.fit(blocks(X, EVEN), blocks(y, EVEN))
+
+
+@pytest.mark.parametrize("batch_size", [None, 100], ids=["full batch", "mini-batches"])
+def test_ctrl_c_reaches_the_loop_and_leaves_the_cluster_quiet(binary, dask_client, monkeypatch,
+                                                             capfd, caplog, batch_size):
+    """Ctrl-C while the client waits for epoch 4: no scheduler tracebacks, no futures left."""
+    import gc
+    import logging
+    import time
+    import traceback
+
+    from sknn_basic import _dask
+
+    X, y = binary
+    settle = _dask._settle
+    interrupt = threading.Event()
+
+    def settle_or_interrupt(futures):
+        if interrupt.is_set() and not all(f.done() for f in futures):
+            # As a Ctrl-C does: the main thread stops waiting, the tasks go on.
+            raise KeyboardInterrupt
+        settle(futures)
+
+    def after_epoch_3(est, info):
+        if info["epoch"] == 2:
+            interrupt.set()
+
+    monkeypatch.setattr(_dask, "_settle", settle_or_interrupt)
+    est = TwoLayerBackpropClassifier(batch_size=batch_size, n_hidden=4, max_iter=20, tol=None,
+                                     random_state=0, callback=after_epoch_3)
+    caplog.set_level(logging.WARNING, logger="distributed")
+    before = set(dask_client.futures)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            est.fit(blocks(X, UNEVEN), blocks(y, UNEVEN))
+        except KeyboardInterrupt as exc:
+            # Until the loop stops on it, the interrupt passes through train().
+            assert "train" in [frame.name for frame in traceback.extract_tb(exc.__traceback__)]
+        else:
+            assert est.n_iter_ == 3
+    assert interrupt.is_set()
+    # The fit's futures are released: the scheduler forgets their tasks.
+    gc.collect()
+    deadline = time.monotonic() + 30
+    while set(dask_client.futures) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+        gc.collect()
+    assert not set(dask_client.futures) - before
+    time.sleep(0.3)  # let the event loop print anything it was going to
+    gc.collect()
+    assert "Traceback" not in capfd.readouterr().err
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # And the cluster trains on.
+    interrupt.clear()
+    assert clone(est).set_params(callback=None, max_iter=2).fit(
+        blocks(X, UNEVEN), blocks(y, UNEVEN)).n_iter_ == 2
+
+
+def test_a_fit_on_a_cluster_secured_with_tls(binary, tls_client):
+    """The guide's "Securing a cluster": TLS everywhere; another certificate is refused."""
+    import dask
+    from distributed import Client
+    from distributed.security import Security
+
+    X, y = binary
+    assert tls_client.scheduler.address.startswith("tls://")
+    est = SigmoidGDClassifier(batch_size=None, max_iter=5, tol=None, random_state=0)
+    with dask.config.set(scheduler=tls_client):
+        on_dask = clone(est).fit(blocks(X, EVEN), blocks(y, EVEN))
+        accuracy = on_dask.score(blocks(X, EVEN), blocks(y, EVEN))
+    memory = clone(est).fit(X, y)
+    assert_same_weights(on_dask, memory)
+    assert accuracy == memory.score(X, y)
+    # A client whose certificate another authority signed cannot connect.
+    with pytest.raises(OSError, match="TLS"):
+        Client(tls_client.scheduler.address, security=Security.temporary(), timeout=5,
+               set_as_default=False)
