@@ -31,6 +31,7 @@ _EXPORTS = {
     "TwoLayerBackpropClassifier": "backprop",
     "TwoLayerBackpropRegressor": "backprop",
     "explain_step": "explain",
+    "fetch_admissions": "datasets",
     "lessons_features": "datasets",
     "load_admissions": "datasets",
     "load_default_admissions": "datasets",

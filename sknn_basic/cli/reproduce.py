@@ -1,5 +1,7 @@
 """``sknn-basic reproduce``: rerun the lessons' S3 and S6 runs and check every figure."""
 
+import os
+
 import numpy as np
 
 from . import _data, _parser
@@ -18,9 +20,10 @@ def add_parser(commands):
         "reproduce",
         parents=[
             _parser.data_parent(
-                required=True,
-                help="the real admissions CSV file (binary.csv); required, since the "
-                "synthetic data cannot reproduce the course's numbers",
+                help="the real admissions CSV file (binary.csv); default: the copy "
+                "fetch_admissions() keeps in its cache folder, downloaded from UCLA's "
+                "statistics site on first use (the synthetic data cannot reproduce "
+                "the course's numbers)",
             ),
             _parser.quiet_parent(),
         ],
@@ -92,9 +95,26 @@ RUNS = (
 )
 
 
+def _course_file(printer):
+    """The course's file from fetch_admissions' cache, downloaded on first use."""
+    from .. import datasets
+
+    path = datasets._admissions_cache_path()
+    cached = os.path.exists(path)
+    # The url read at call time, so that a test can point it at a local server.
+    frame = printer.run("data", lambda: datasets.fetch_admissions(url=datasets.ADMISSIONS_URL),
+                        progress=None if cached else "downloading the admissions file ...")
+    origin = "cached" if cached else f"downloaded from {datasets.ADMISSIONS_URL}"
+    return frame, (f"Data: the course's file, {path} ({origin}; {len(frame)} rows, "
+                   f"{int(frame['admit'].sum())} admitted)")
+
+
 def run(args, printer):
     """Rerun S3 and S6; returns 0 when every figure matches, 1 otherwise."""
-    frame, data_text = _data.load(printer, args.data)
+    if args.data is None:
+        frame, data_text = _course_file(printer)
+    else:
+        frame, data_text = _data.load(printer, args.data)
     X_train, X_test, y_train, y_test = _data.lesson_split(
         printer, frame, _data.describe(args.data)
     )
