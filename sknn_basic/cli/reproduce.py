@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from . import _data, _parser
+from ._data import baseline_verdict, majority_baseline
 from ._errors import MISMATCH, OK, UsageError
 from ._registry import MODELS
 from .._lessons import LESSON_FEATURES, LESSON_FIGURES
@@ -86,12 +87,20 @@ def _s6_figures(s6, X_test, y_test):
     return lines
 
 
-#: The two runs: label, model, title, and how to read its figures.
+#: How S3's two loss figures relate (printed under its title).
+S3_LOSS_NOTE = (
+    "(Epochs count from 0. 'train MSE after epoch e' is the lessons' mean of "
+    "(y - o)^2 after epoch e's update, which is 2 x loss_curve_[e + 1]; "
+    "'sknn-basic train sigmoid' prints loss_curve_[e] as 'Epoch e', half the "
+    "MSE before that update.)"
+)
+
+#: The two runs: label, model, title, a note under the title, and how to read its figures.
 RUNS = (
     ("S3", "sigmoid", "S3: one sigmoid unit, no bias, squared error, full-batch gradient "
-     "descent, learning rate 0.5, 1000 epochs, seed 42", _s3_figures),
+     "descent, learning rate 0.5, 1000 epochs, seed 42", S3_LOSS_NOTE, _s3_figures),
     ("S6", "backprop", "S6: 6-2-1 sigmoid network, no biases, squared error, full-batch "
-     "backpropagation, learning rate 0.005, 900 epochs, seed 21", _s6_figures),
+     "backpropagation, learning rate 0.005, 900 epochs, seed 21", None, _s6_figures),
 )
 
 
@@ -120,21 +129,30 @@ def run(args, printer):
     )
     printer.say(data_text)
     figures = []
-    for label, model, title, read in RUNS:
+    scores = []
+    for label, model, title, note, read in RUNS:
         spec = MODELS[model]
         estimator = spec.make(spec.lesson_settings)
         printer.run(label, lambda: estimator.fit(X_train, y_train),
                     progress=f"rerunning {label} ...")
-        figures.append((title, read(estimator, X_test, y_test)))
+        figures.append((title, note, read(estimator, X_test, y_test)))
+        scores.append((label, float(estimator.score(X_test, y_test))))
 
     total = matched = 0
-    for title, lines in figures:
+    for title, note, lines in figures:
         printer.result(title)
+        if note:
+            printer.say(note)
         for label, value, target in lines:
             line, ok = _figure_line(label, value, target)
             printer.result(line)
             total += 1
             matched += ok
+    baseline, baseline_text = majority_baseline(y_train, y_test)
+    printer.result(baseline_text)
+    verdict = baseline_verdict(scores, baseline)
+    if verdict is not None:
+        printer.result(verdict)
     if matched == total:
         printer.result(f"All {total} figures match the lessons (tolerance {TOLERANCE_TEXT}).")
         return OK
