@@ -541,27 +541,38 @@ def _flat(value):
     return [float(v) for v in np.ravel(value)]
 
 
-def test_explain_lessons_examples_print_the_course_numbers(capsys, reference):
-    status, out, err = run(capsys, "explain", "sigmoid", "--lessons-example", "S2")
+@pytest.mark.parametrize(
+    "precision, tolerance",
+    # Rounded to 6 significant digits by default: within half a unit of the
+    # sixth digit; in full with --full-precision.
+    [([], dict(rtol=5e-6, atol=0)), (["--full-precision"], dict(rtol=0, atol=1e-12))],
+)
+def test_explain_lessons_examples_print_the_course_numbers(capsys, reference, precision,
+                                                           tolerance):
+    status, out, err = run(capsys, "explain", "sigmoid", "--lessons-example", "S2", *precision)
     assert status == 0 and err == ""
     shown, expected = parse_step(out), reference["S2_single_unit_step"]
     for name in ("x", "y", "weights", "learning_rate", "output", "error", "delta_weights"):
-        np.testing.assert_allclose(shown[name], _flat(expected[name]), atol=1e-12, rtol=0)
+        np.testing.assert_allclose(shown[name], _flat(expected[name]), **tolerance)
 
-    status, out, _ = run(capsys, "explain", "backprop", "--lessons-example", "S4")
+    status, out, _ = run(capsys, "explain", "backprop", "--lessons-example", "S4", *precision)
     assert status == 0
     shown, expected = parse_step(out), reference["S4_forward_pass"]
     assert "error" not in shown and "learning_rate" not in shown
     for name in ("x", "weights_input_hidden", "weights_hidden_output", "hidden_output", "output"):
-        np.testing.assert_allclose(shown[name], _flat(expected[name]), atol=1e-12, rtol=0)
+        np.testing.assert_allclose(shown[name], _flat(expected[name]), **tolerance)
 
-    status, out, _ = run(capsys, "explain", "backprop", "--lessons-example", "S5")
+    status, out, _ = run(capsys, "explain", "backprop", "--lessons-example", "S5", *precision)
     assert status == 0
     shown, expected = parse_step(out), reference["S5_backprop_step"]
     assert list(shown)[:3] == ["x", "target", "learning_rate"]
     for name in ("x", "target", "weights_input_hidden", "weights_hidden_output", "output",
                  "delta_weights_hidden_output", "delta_weights_input_hidden"):
-        np.testing.assert_allclose(shown[name], _flat(expected[name]), atol=1e-12, rtol=0)
+        np.testing.assert_allclose(shown[name], _flat(expected[name]), **tolerance)
+    if not precision:
+        # Read at a glance: 0.24, not 0.24000000000000002, and no line wider than 100.
+        assert "[0.24, -0.46]" in out
+        assert max(len(line) for line in out.splitlines() if line.startswith("  ")) <= 100
 
 
 @pytest.mark.parametrize("model", ["perceptron", "sigmoid", "backprop"])
@@ -569,7 +580,8 @@ def test_explain_a_record_matches_explain_step(capsys, model):
     from sknn_basic.cli._registry import MODELS
     from sknn_basic.explain import explain_step
 
-    status, out, err = run(capsys, "explain", model, "--record", "7", "--weights-from-epoch", "3")
+    status, out, err = run(capsys, "explain", model, "--record", "7", "--weights-from-epoch", "3",
+                           "--full-precision")
     assert status == 0, err
     lines = out.splitlines()
     assert lines[0] == SYNTHETIC_FIRST_LINE
@@ -585,6 +597,13 @@ def test_explain_a_record_matches_explain_step(capsys, model):
     assert list(shown) == step.names()
     for quantity in step:
         assert shown[quantity.name] == _flat(quantity.value), quantity.name
+    # Rounded by default: the same numbers to 6 significant digits, and no -0.
+    status, out, _ = run(capsys, "explain", model, "--record", "7", "--weights-from-epoch", "3")
+    rounded = parse_step(out)
+    for quantity in step:
+        np.testing.assert_allclose(rounded[quantity.name], _flat(quantity.value), rtol=5e-6,
+                                   atol=0, err_msg=quantity.name)
+    assert not re.search(r"-0(?![.\de])", out)
 
 
 @pytest.mark.parametrize(
@@ -972,6 +991,8 @@ def test_inside_one_step_page_shows_the_real_output(capsys):
     blocks = re.findall(r"\.\. code-block:: console\n\n(.*?)\n\n(?=\S)", page, flags=re.S)
     assert len(blocks) == 2
     for block in blocks:
+        # The block fits the page: 100 characters of output, indented by 3.
+        assert max(len(line) for line in block.splitlines()) <= 103
         command, *shown = [line[3:] for line in block.splitlines()]
         assert command.startswith("$ sknn-basic ")
         status, out, _ = run(capsys, *command.split()[2:])
