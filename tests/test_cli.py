@@ -447,7 +447,7 @@ def test_bad_input_is_one_line_and_status_2(capsys, tmp_path, wrong_column_csv, 
     assert out == ""
 
 
-@pytest.mark.parametrize("argv", [[], ["train"], ["reproduce"], ["compare"]])
+@pytest.mark.parametrize("argv", [[], ["train"], ["reproduce"], ["compare"], ["gates"]])
 def test_help(capsys, argv):
     status, out, err = run(capsys, *argv, "--help")
     assert status == 0
@@ -875,6 +875,131 @@ def test_plot_path_checked_before_training(capsys, tmp_path, name):
     status, out, err = run(capsys, "train", "sigmoid", "--plot", str(tmp_path / name))
     assert_one_error_line(status, out, err)
     assert "--plot" in err
+
+
+def _distinct_colours(path):
+    image = matplotlib_image().imread(path)
+    return len(np.unique(image.reshape(-1, image.shape[-1]), axis=0))
+
+
+def test_train_plot_is_a_picture_with_a_note_under_the_perceptron(capsys, tmp_path):
+    path = tmp_path / "loss.png"
+    status, out, err = run(capsys, "train", "perceptron", "--epochs", "20", "-q",
+                           "--plot", str(path))
+    assert status == 0, err
+    assert _distinct_colours(path) > 50  # curve, text and anti-aliasing: not blank
+    from sknn_basic.cli import train
+
+    assert "not a fault" in train.PERCEPTRON_PLOT_NOTE
+
+
+# ---------------------------------------------------------------- gates
+
+
+def gate_tables(out):
+    """gate title -> (rows of (inputs, target, answer), verdict line)."""
+    tables, title = {}, None
+    for line in out.splitlines():
+        if re.match(r"^(AND|OR|NOT|XOR), ", line):
+            title, rows = line, []
+            tables[title] = (rows, None)
+        elif title and re.match(r"^ +\d", line):
+            *inputs, target, answer = [int(v) for v in re.findall(r"\d+", line)]
+            rows.append((inputs, target, answer))
+        elif title and line.startswith("  ") and ("learnt" in line):
+            tables[title] = (rows, line.strip())
+    return tables
+
+
+def test_gates_prints_each_truth_table_learnt(capsys):
+    status, out, err = run(capsys, "gates")
+    assert status == 0 and err == ""
+    tables = gate_tables(out)
+    titles = list(tables)
+    assert [t.split(",")[0] for t in titles] == ["AND", "OR", "NOT", "XOR", "XOR"]
+    assert "perceptron, w = " in titles[0] and titles[4].startswith("XOR, network with 4 hidden")
+    expected = {"AND": [0, 0, 0, 1], "OR": [0, 1, 1, 1], "NOT": [1, 0], "XOR": [0, 1, 1, 0]}
+    for title, (rows, verdict) in tables.items():
+        gate = title.split(",")[0]
+        assert [target for _, target, _ in rows] == expected[gate]
+        right = all(target == answer for _, target, answer in rows)
+        assert verdict.startswith("learnt" if right else "NOT learnt"), title
+    # The perceptron learns AND, OR and NOT and fails XOR; the network learns XOR.
+    verdicts = [verdict for _, verdict in tables.values()]
+    assert [v.startswith("learnt") for v in verdicts] == [True, True, True, False, True]
+    assert "no straight line" in verdicts[3]
+    assert "wrong" in out.split("XOR, perceptron")[1].split("XOR, network")[0]
+
+
+def test_gates_match_the_estimators(capsys):
+    # The printed answers are those of the estimators with the documented settings.
+    from sknn_basic import PerceptronClassifier, TwoLayerBackpropClassifier
+    from sknn_basic.cli.gates import GATES, NETWORK_SETTINGS, PERCEPTRON_SETTINGS
+
+    status, out, _ = run(capsys, "gates", "--seed", "3", "--hidden", "5", "--epochs", "800")
+    assert status == 0
+    tables = list(gate_tables(out).values())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for (gate, (X, y)), (rows, _) in zip(GATES.items(), tables):
+            answers = PerceptronClassifier(**PERCEPTRON_SETTINGS).fit(X, y).predict(X)
+            assert [a for _, _, a in rows] == answers.tolist(), gate
+        network = TwoLayerBackpropClassifier(
+            **{**NETWORK_SETTINGS, "random_state": 3, "n_hidden": 5, "max_iter": 800}
+        ).fit(*GATES["XOR"])
+    assert [a for _, _, a in tables[4][0]] == network.predict(GATES["XOR"][0]).tolist()
+    assert "XOR, network with 5 hidden unit(s), 800 epochs:" in out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_network_learns_xor_from_several_seeds(capsys, seed):
+    status, out, _ = run(capsys, "gates", "--seed", str(seed), "-q")
+    assert status == 0
+    rows, verdict = list(gate_tables(out).values())[4]
+    assert verdict == "learnt: every row right"
+
+
+@pytest.mark.parametrize(
+    "argv, hint",
+    [
+        (["gates", "--hidden", "0"], "--hidden"),
+        (["gates", "--epochs", "100001"], "from 1 to 100000"),
+        (["gates", "--learning-rate", "-1"], "--learning-rate"),
+        (["gates", "--seed", "-2"], "--seed"),
+        (["gates", "--plot", "gates.jpg"], "PNG"),
+    ],
+)
+def test_gates_bad_options(capsys, argv, hint):
+    status, out, err = run(capsys, *argv)
+    assert_one_error_line(status, out, err)
+    assert hint in err
+
+
+def test_gates_refuses_a_network_too_large_for_the_memory(capsys, monkeypatch):
+    from sknn_basic.cli import _memory
+
+    monkeypatch.setattr(_memory, "available_bytes", lambda: 10**6)
+    status, out, err = run(capsys, "gates", "--hidden", "1000000")
+    assert status == 3 and out == ""
+    assert "choose --hidden H with H at most" in err
+
+
+def test_gates_plot_draws_every_panel(capsys, tmp_path):
+    path = tmp_path / "gates.png"
+    status, out, err = run(capsys, "gates", "--plot", str(path))
+    assert status == 0, err
+    assert out.splitlines()[-1] == f"Gates saved to {path}"
+    _assert_png_picture(path, 1800, 350)  # five panels side by side
+    assert _distinct_colours(path) > 50
+    image = matplotlib_image().imread(path)
+    # Each fifth of the picture (a panel) holds both region colours: a
+    # blank or one-colour panel would not.
+    red, blue = np.array([0xF4, 0xC7, 0xC3]) / 255, np.array([0xC6, 0xDB, 0xEF]) / 255
+    width = image.shape[1]
+    for k in range(5):
+        panel = image[:, k * width // 5:(k + 1) * width // 5, :3]
+        for colour in (red, blue):
+            assert np.any(np.all(np.abs(panel - colour) < 2 / 255, axis=-1)), (k, colour)
 
 
 # ----------------------------------------------------------- subprocess II

@@ -1,4 +1,4 @@
-"""``--plot FILE.png``: the pictures of ``train`` and ``compare``.
+"""``--plot FILE.png``: the pictures of ``train``, ``compare`` and ``gates``.
 
 matplotlib is optional (the extra ``plot``).  :func:`check_plot_path` runs
 before any training, so that a missing matplotlib or an unwritable path is
@@ -48,6 +48,14 @@ def _save(figure, canvas_class, path):
         figure.savefig(path, dpi=100)
     except OSError as exc:
         raise UsageError(f"--plot: cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def save_figure(path, draw, size):
+    """Save what ``draw(figure)`` draws on a new figure of ``size`` inches."""
+    Figure, FigureCanvasAgg = _matplotlib()
+    figure = Figure(figsize=size, layout="constrained")
+    draw(figure)
+    _save(figure, FigureCanvasAgg, path)
 
 
 def save_loss_curves(path, curves):
