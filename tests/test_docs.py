@@ -242,6 +242,21 @@ def test_getting_started_shows_the_real_command_output():
     assert_same_lines(result.stdout.splitlines(), shown)
 
 
+def test_getting_started_shows_the_real_gates_output():
+    """The output block of ``sknn-basic gates`` (blank lines included) is what it prints."""
+    text = (DOCS / "getting_started.rst").read_text()
+    match = re.search(r":name: gates-output\n\n((?:(?:   .*)?\n)+?)(?=\S)", text)
+    assert match, "the gates-output block is missing"
+    shown = [line[3:] for line in match.group(1).rstrip("\n").split("\n")]
+    result = subprocess.run(
+        [sys.executable, "-m", "sknn_basic", "gates"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert_same_lines(result.stdout.rstrip("\n").split("\n"), shown)
+    assert "NOT learnt" in match.group(1) and max(map(len, shown)) <= 100
+
+
 # --------------------------------------------------------------------- build
 
 

@@ -9,7 +9,6 @@ gate's points and decision boundary, XOR's failure beside its solution.
 
 from . import _memory, _parser, _plot
 from ._errors import OK
-from ._output import one_line
 
 #: The gates: inputs (one row per case) and the target of each row.
 GATES = {
@@ -123,8 +122,7 @@ def truth_table(gate, model, X, y, estimator):
         verdict = (f"NOT learnt: {wrong} of {len(y)} rows wrong after "
                    f"{estimator.n_iter_} epochs")
         if model == "perceptron" and gate == "XOR":
-            verdict += ("; no straight line puts (0,1) and (1,0) on one side and (0,0) "
-                        "and (1,1) on the other, so the perceptron never can")
+            verdict += "; no straight line can separate XOR's classes"
     return lines + [f"  {verdict}"], wrong
 
 
@@ -186,7 +184,8 @@ def run(args, printer):
     _memory.check_network_fits(settings["n_hidden"], 2, 4, 4)
     results = learn_gates(printer, settings)
     printer.say("Rosenblatt's perceptron (learning rate 1, rows in the table's order, from "
-                "zero weights) on four gates, then a network with one hidden layer on XOR")
+                "zero weights)")
+    printer.say("on four gates, then a network with one hidden layer on XOR")
     for gate, model, X, y, estimator in results:
         printer.result()
         printer.result(f"{gate}, {_model_text(model, estimator)}:")
@@ -194,10 +193,9 @@ def run(args, printer):
         for line in lines:
             printer.result(line)
     printer.say()
-    printer.say(one_line(
-        "The perceptron draws one straight line: enough for AND, OR and NOT, not for "
-        "XOR. The hidden layer draws several and combines them, which XOR needs."
-    ))
+    printer.say("The perceptron draws one straight line: enough for AND, OR and NOT, "
+                "not for XOR.")
+    printer.say("The hidden layer draws several lines and combines them, which XOR needs.")
     if plot_path is not None:
         _plot.save_figure(plot_path, lambda figure: draw_gates(figure, results),
                           (4.0 * len(results), 4.4))
