@@ -123,7 +123,7 @@ def load_admissions(path):
     its last cells empty (refused if one of the four columns is among them).
     A trailing comma makes one more, empty, field, so lines ending with a
     comma are refused unless the header ends with one too (the unnamed last
-    column is then ignored).  CSV quoting, ``\n``, ``\r\n`` or ``\r`` line
+    column is then ignored).  CSV quoting, ``\\n``, ``\\r\\n`` or ``\\r`` line
     ends, blank lines and a UTF-8 byte order mark are read as pandas reads
     them.  The check of the field counts reads the file once more, in
     blocks, so a hostile file fails in time proportional to its size and in
