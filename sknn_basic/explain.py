@@ -284,7 +284,8 @@ def _target(estimator, fitted, y, n_outputs):
     a kind named by string) lie in [0, 1], the range of the units' outputs.
     """
     if fitted and np.ndim(y) == 0:
-        classes = list(estimator.classes_)
+        # Python values, so that the message reads [0, 1], not [np.int64(0), ...].
+        classes = estimator.classes_.tolist()
         if y not in classes:
             raise ValueError(
                 f"y={y!r} is not among the classes this {type(estimator).__name__} "
