@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import lessons_loops as loops
+from . import time_to_model
 from .machine import CpuMonitor
 from .results_model import Row, ScalingPoint
 from .timing import alternate, median, timed, traced_peak
@@ -1110,6 +1111,7 @@ class Suite:
         self.add_fresh_rows()
         self.add_loader_rows()
         self.add_dask_rows()
+        time_to_model.add_rows(self)
         return self
 
 

@@ -141,7 +141,8 @@ class LbfgsSettings:
     ``tol`` is the bound on the largest component of the projected gradient
     (scipy's ``gtol``; None: 0, together with scipy's relative-decrease test
     turned off, so that only ``max_iter``, ``max_fun`` or a line search
-    that finds no lower value stop the run).
+    that finds no lower value stop the run, and reaching a limit is then
+    no cause for a warning, as for the other solvers).
     """
 
     def __init__(self, *, max_iter, max_fun, tol, verbose, name):
@@ -319,9 +320,11 @@ def minimize(model, row_sums, *, settings, n_samples, total_weight, record=None,
 
 def _warn_unconverged(settings, record, result, first):
     """The ConvergenceWarning of a run that stopped on a limit, with what to change."""
+    if settings.tol is None:
+        # As for the other solvers: tol=None asks for exactly the limits.
+        return
     n_done = record.n_iter - first
-    criterion = ("the largest component of the gradient fell below "
-                 f"tol={settings.tol}" if settings.tol is not None else "it converged")
+    criterion = f"the largest component of the gradient fell below tol={settings.tol}"
     if record.stop_reason == "max_iter":
         warn(
             f"{settings.name}'s L-BFGS fit reached max_iter={settings.max_iter} iterations "
