@@ -145,12 +145,15 @@ class LbfgsSettings:
     no cause for a warning, as for the other solvers).
     """
 
-    def __init__(self, *, max_iter, max_fun, tol, verbose, name):
+    def __init__(self, *, max_iter, max_fun, tol, verbose, name, advice=None):
         self.max_iter = max_iter
         self.max_fun = max_fun
         self.tol = tol
         self.verbose = verbose
         self.name = name
+        #: What to do about an objective that overflows, where the estimator
+        #: knows the cause (targets on a large scale); None: the general advice.
+        self.advice = advice
 
     def options(self):
         options = {"maxiter": self.max_iter, "maxfun": self.max_fun,
@@ -274,7 +277,7 @@ def minimize(model, row_sums, *, settings, n_samples, total_weight, record=None,
             objective, x0, method="L-BFGS-B", jac=True, callback=callback,
             options=settings.options(),
         )
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt:
         # Ctrl-C, answered as the training loop answers it: the fit stops at
         # the last completed iteration.
         x = progress.roll_back()
@@ -285,7 +288,6 @@ def minimize(model, row_sums, *, settings, n_samples, total_weight, record=None,
         unpack(x, parameters)
         record.stop_reason = "interrupted"
         interruption_warning(record.n_iter - progress.first, record.n_iter - 1, "iteration")
-        del exc
         return record
 
     if not math.isfinite(result.fun):
@@ -295,10 +297,11 @@ def minimize(model, row_sums, *, settings, n_samples, total_weight, record=None,
         for p, saved in zip(parameters, initial):
             p[...] = saved
         record.stop_reason = "diverged"
+        advice = settings.advice or (
+            "Standardise the features (and the targets of a regression), or lower init_scale.")
         warn(
             f"{settings.name}'s L-BFGS fit could not start: the objective is infinite or "
-            "NaN at the initial weights. Standardise the features (and the targets of a "
-            "regression), or lower init_scale.",
+            f"NaN at the initial weights, which were kept. {advice}",
             ConvergenceWarning,
         )
         return record

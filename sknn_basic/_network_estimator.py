@@ -177,7 +177,8 @@ class NetworkMixin:
         vars(self).pop("learning_rate_", None)
         settings = _lbfgs.LbfgsSettings(max_iter=self.max_iter, max_fun=self.max_fun,
                                         tol=self.tol, verbose=self.verbose,
-                                        name=type(self).__name__)
+                                        name=type(self).__name__,
+                                        advice=self._divergence_advice())
         return _lbfgs.minimize(
             model, _lbfgs.in_memory_sums(model, X, Y, sample_weight), settings=settings,
             n_samples=n_samples, total_weight=total_weight, record=record, on_epoch=on_epoch,

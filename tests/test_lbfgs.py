@@ -426,3 +426,17 @@ def test_dask_collections_are_refused_clearly(blobs):
     with pytest.raises(ValueError, match="solver='lbfgs' is not available for Dask"):
         est.fit(da.from_array(X, chunks=100), da.from_array(y, chunks=100))
     assert not hasattr(est, "n_iter_")
+
+
+def test_an_objective_infinite_at_the_start_keeps_the_weights_and_names_the_cause():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    with pytest.warns(ConvergenceWarning, match=r"could not start.*targets are on a large "
+                      r"scale"):
+        est = TwoLayerBackpropRegressor(4, solver="lbfgs", random_state=0).fit(
+            X, X @ [1.0, 2.0, 3.0] * 1e160)
+    assert est._training.stop_reason == "diverged" and est.n_iter_ == 0
+    initial = TwoLayerBackpropRegressor(4, solver="lbfgs", max_iter=1, random_state=0)
+    initial._initialize(3, 1, np.random.RandomState(0), np.float64)
+    for a, b in zip(est.coefs_, initial.coefs_):
+        assert_array_equal(a, b)
