@@ -13,7 +13,7 @@ __all__ = ["main"]
 
 DEFAULT_OUT = Path(__file__).resolve().parent
 SECTION_NAMES = ("fit", "cv", "predict", "fixed", "float32", "torch", "memory", "lessons",
-                 "scaling", "fresh", "loader", "dask", "onnx")
+                 "scaling", "fresh", "loader", "dask", "onnx", "time")
 
 
 def _parser():

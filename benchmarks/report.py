@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import time_to_model
 from .suite import CHEAP_ROW_REPEATS
 
 __all__ = ["slope", "write_figures", "write_report"]
@@ -24,6 +25,7 @@ SECTIONS = [
     ("loader", "Reading the admissions file: load_admissions against pandas.read_csv"),
     ("dask", "On a Dask cluster: full-batch epochs against the same fit in memory, and dask-ml"),
     ("onnx", "ONNX Runtime against predict, for information"),
+    (time_to_model.SECTION, time_to_model.TITLE),
 ]
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import lessons_loops as loops
+from . import time_to_model
 from .machine import CpuMonitor
 from .results_model import Row, ScalingPoint
 from .timing import alternate, median, timed, traced_peak
@@ -1112,6 +1113,7 @@ class Suite:
         self.add_dask_rows()
         from .onnx_bench import add_onnx_rows
         add_onnx_rows(self)
+        time_to_model.add_rows(self)
         return self
 
 

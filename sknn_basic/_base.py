@@ -371,6 +371,12 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         """
         saved = _SavedState(self)
         try:
+            if is_dask_collection(X) and self._lbfgs():
+                raise ValueError(
+                    "solver='lbfgs' is not available for Dask collections yet: use "
+                    "solver='sgd' or 'adam' (with batch_size=None for full-batch steps), "
+                    "or fit on the rows in memory (X.compute())."
+                )
             if is_dask_collection(X):
                 return _dask().fit(self, X, y, sample_weight, classes=classes,
                                    incremental=incremental)
@@ -378,6 +384,10 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         except BaseException:
             saved.restore()
             raise
+
+    def _lbfgs(self):
+        """Whether this fit runs L-BFGS on the whole batch rather than the epoch loop."""
+        return getattr(self, "solver", None) == "lbfgs"
 
     def _first_call(self, incremental):
         """Whether this call starts from fresh weights (not a warm start or a stream)."""
@@ -464,7 +474,8 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         random_state = self._start(X.shape[1], Y.shape[1], X.dtype, first_call, incremental)
 
         validation = None
-        if self.early_stopping:
+        # As MLPClassifier: early stopping applies to the stochastic solvers only.
+        if self.early_stopping and not self._lbfgs():
             X, Y, sample_weight, validation = self._hold_out(
                 X, Y, strata, sample_weight, random_state
             )
@@ -508,6 +519,13 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         else:
             # A fit starts a new record; the samples seen still add up.
             record = TrainingRecord(t=previous.t if previous is not None else 0)
+        on_epoch = None if self.callback is None else self._call_back(model)
+        if self._lbfgs():
+            # Its own stopping rules and warnings (see sknn_basic._lbfgs).
+            record = self._minimize(model, X, Y, sample_weight, record, n_samples=n_samples,
+                                    total_weight=total_weight, on_epoch=on_epoch)
+            self._store_record(record, model)
+            return self
         record = train(
             model,
             X,
@@ -528,7 +546,7 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
             record=record,
             validation=validation,
             score_validation=score_validation or self._validation_score,
-            on_epoch=None if self.callback is None else self._call_back(model),
+            on_epoch=on_epoch,
         )
         self._store_record(record, model)
         if not (Y is not None and not incremental

@@ -155,6 +155,11 @@ class LayeredModel:
         self._z_buffer = None
         self._y_buffer = None
         self._w_buffer = None
+        #: Norms of the full batch's gradient (with the L2 term) at the first
+        #: and the latest step of this model, or None (mini-batches): a fit
+        #: that stops on ``tol`` with the latest far from zero stalled on a
+        #: plateau (see NetworkMixin._after_training).
+        self.gradient_norms = None
 
     def _deltas_for(self, m):
         if m == self._deltas[0].shape[0]:
@@ -216,8 +221,16 @@ class LayeredModel:
         if total <= 0:
             return 0.0
         loss_sum = self._batch_gradient(X, Y, sample_weight, total, self.alpha)
+        if not self.uses_order:
+            self._note_gradient_norm(self._grads)
         self.optimizer.step(self.parameters, self._grads)
         return loss_sum
+
+    def _note_gradient_norm(self, grads):
+        """Keep the norm of a full batch's gradient (the step overwrites the gradient)."""
+        norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+        first = norm if self.gradient_norms is None else self.gradient_norms[0]
+        self.gradient_norms = (first, norm)
 
     def gradient_sums(self, X, Y, sample_weight):
         """One block's share of a full-batch step: its loss sum and gradient sums.
@@ -246,6 +259,7 @@ class LayeredModel:
         if self.alpha:
             for grad, W in zip(gradient_sums, self.coefs):
                 grad += self.alpha * W
+        self._note_gradient_norm(gradient_sums)
         self.optimizer.step(self.parameters, gradient_sums)
 
     def _compiled_epoch_applies(self, X, Y, sample_weight):

@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._warnings import warn
 
-__all__ = ["Model", "TrainingSettings", "TrainingRecord", "train"]
+__all__ = ["Model", "TrainingSettings", "TrainingRecord", "interruption_warning", "train"]
 
 #: A loss this many times the best one met is an overshoot, not noise.
 OVERSHOOT = 1.1
@@ -194,6 +194,16 @@ DIVERGENCE_ADVICE = (
     "Lower learning_rate (for example by a factor of 10), standardise the features, "
     "or add an L2 penalty with alpha."
 )
+
+
+def interruption_warning(n_completed, last, unit="epoch"):
+    """The warning of a fit that Ctrl-C stopped after ``n_completed`` whole epochs (or iterations)."""
+    warn(
+        f"Training interrupted by user after {n_completed} completed "
+        f"{unit}(s) of this call: the weights, n_iter_ and loss_curve_ are those at "
+        f"the end of {unit} {last}.",
+        ConvergenceWarning,
+    )
 
 
 def _divergence_warning(epoch, cause, advice=None):
@@ -439,12 +449,7 @@ def train(
             # the estimator puts back what it had (see BaseTrained).
             raise interruption
         record.stop_reason = "interrupted"
-        warn(
-            f"Training interrupted by user after {record.n_iter - first} completed "
-            f"epoch(s) of this call: the weights, n_iter_ and loss_curve_ are those at "
-            f"the end of epoch {record.n_iter - 1}.",
-            ConvergenceWarning,
-        )
+        interruption_warning(record.n_iter - first, record.n_iter - 1)
     if early_stopping and not settings.incremental and state.best_validation_parameters is not None:
         _restore(model.parameters, state.best_validation_parameters)
     if settings.verbose and record.stop_reason != "max_iter":

@@ -94,11 +94,22 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         highest of the last five chunks' (rows unlike any the model has
         learnt, such as a class it has not seen), and a halved step grows
         back by 10 % per chunk after that, up to ``learning_rate``.
-    solver : {"sgd", "adam"}, default="sgd"
+    solver : {"sgd", "adam", "lbfgs"}, default="sgd"
         The step rule.  "sgd" is the lessons' gradient descent with ``momentum``
         (Nesterov's with ``nesterovs_momentum``); "adam"
         is Adam (Kingma and Ba, 2015) with ``beta_1``, ``beta_2`` and
         ``epsilon``, as in scikit-learn's ``MLPClassifier``.
+        "lbfgs" minimises the loss of the whole training set by L-BFGS
+        (scipy's L-BFGS-B, as ``MLPClassifier(solver="lbfgs")``), stopping
+        on ``tol``, ``max_iter`` and ``max_fun``: a full-batch fit reaches
+        the optimum in tens of passes over the data where gradient descent
+        needs hundreds, or stalls on a plateau.  It ignores
+        ``learning_rate``, ``learning_rate_schedule``, ``batch_size``,
+        ``beta_1``, ``beta_2``, ``epsilon``, ``momentum``,
+        ``nesterovs_momentum``, ``shuffle``, ``n_iter_no_change``,
+        ``early_stopping``, ``validation_fraction`` and ``replay_size`` (as
+        ``MLPClassifier`` does; ``early_stopping`` holds nothing out), and
+        ``partial_fit`` is not available with it.
     batch_size : int, "auto" or None, default="auto"
         Samples per update.  None is the full batch (the lessons' setting);
         "auto" is equal batches of about ``max(200, n_samples // 64)`` rows:
@@ -112,13 +123,22 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         Adam's term added to the root of the second moment for stability.
     max_iter : int, default=200
         Maximum number of epochs.
+        With ``solver="lbfgs"``, the maximum number of L-BFGS iterations.
     tol : float or None, default=1e-4
         Training stops when the loss (or the validation score with
         ``early_stopping``) has not improved by at least ``tol`` for
         ``n_iter_no_change`` consecutive epochs; None trains for exactly
         ``max_iter`` epochs.
+        With ``solver="lbfgs"``, the bound on the largest component of the
+        gradient of the objective (scipy's ``gtol``, as ``MLPClassifier``
+        passes it); None runs until ``max_iter``, ``max_fun`` or a line
+        search that finds no lower loss.
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping.
+    max_fun : int, default=15000
+        With ``solver="lbfgs"``, the maximum number of evaluations of the
+        loss and its gradient, each a pass over the training data (as in
+        ``MLPClassifier``); ignored by the other solvers.
     alpha : float, default=0.0
         L2 penalty ``alpha / 2 * ||W||^2`` on both layers' weights.
     init_scale : float or None, default=None
@@ -171,7 +191,8 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
     intercepts_ : list of two ndarray
         Biases of the hidden and output layers (zeros without ``fit_intercept``).
     loss_curve_ : list of float
-        Mean training loss of each epoch (including the L2 term).
+        Mean training loss of each epoch (including the L2 term); with
+        ``solver="lbfgs"``, the objective at the end of each iteration.
     best_loss_ : float
         Smallest value of ``loss_curve_`` (without early stopping).
     validation_scores_ : list of float
@@ -181,11 +202,13 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
     best_validation_score_ : float
         Best of ``validation_scores_`` (early stopping).
     n_iter_ : int
-        Epochs run.
+        Epochs run (L-BFGS iterations with ``solver="lbfgs"``).
     t_ : int
-        Samples seen during training.
+        Samples seen during training (with ``solver="lbfgs"``, the samples
+        times the evaluations of the objective: rows read).
     learning_rate_ : float
-        The step size in use at the end of training.
+        The step size in use at the end of training (absent after a fit
+        with ``solver="lbfgs"``, which has no step size).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -245,6 +268,7 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
+        max_fun=15000,
         alpha=0.0,
         init_scale=None,
         fit_intercept=True,
@@ -273,6 +297,7 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.alpha = alpha
         self.init_scale = init_scale
         self.fit_intercept = fit_intercept
@@ -321,9 +346,20 @@ class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
         Between ``partial_fit`` calls it halves the step only on a chunk
         whose loss jumps to twice the last five chunks' highest, and lets it
         grow back by 10 % per chunk after that.
-    solver : {"adam", "sgd"}, default="adam"
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
         The step rule: Adam (Kingma and Ba, 2015), or gradient descent with
         ``momentum``.
+        "lbfgs" minimises the loss of the whole training set by L-BFGS
+        (scipy's L-BFGS-B, as ``MLPClassifier(solver="lbfgs")``), stopping
+        on ``tol``, ``max_iter`` and ``max_fun``: a full-batch fit reaches
+        the optimum in tens of passes over the data where gradient descent
+        needs hundreds, or stalls on a plateau.  It ignores
+        ``learning_rate``, ``learning_rate_schedule``, ``batch_size``,
+        ``beta_1``, ``beta_2``, ``epsilon``, ``momentum``,
+        ``nesterovs_momentum``, ``shuffle``, ``n_iter_no_change``,
+        ``early_stopping`` and ``validation_fraction`` (as ``MLPRegressor``
+        does; ``early_stopping`` holds nothing out), and
+        ``partial_fit`` is not available with it.
     beta_1 : float, default=0.9
         Adam's decay rate of the first moment estimates, in ``[0, 1)``.
     beta_2 : float, default=0.999
@@ -335,13 +371,22 @@ class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
         of about ``max(200, n_samples // 64)`` rows.
     max_iter : int, default=200
         Maximum number of epochs.
+        With ``solver="lbfgs"``, the maximum number of L-BFGS iterations.
     tol : float or None, default=1e-4
         Training stops when the loss (or the validation R^2 with
         ``early_stopping``) has not improved by at least ``tol`` for
         ``n_iter_no_change`` consecutive epochs; None trains for exactly
         ``max_iter`` epochs.
+        With ``solver="lbfgs"``, the bound on the largest component of the
+        gradient of the objective (scipy's ``gtol``, as ``MLPClassifier``
+        passes it); None runs until ``max_iter``, ``max_fun`` or a line
+        search that finds no lower loss.
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping.
+    max_fun : int, default=15000
+        With ``solver="lbfgs"``, the maximum number of evaluations of the
+        loss and its gradient, each a pass over the training data (as in
+        ``MLPClassifier``); ignored by the other solvers.
     alpha : float, default=0.0001
         L2 penalty ``alpha / 2 * ||W||^2`` on both layers' weights.
     init_scale : float or None, default=None
@@ -377,7 +422,8 @@ class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
     n_outputs_ : int
         Number of targets.
     loss_curve_ : list of float
-        Mean training loss of each epoch (including the L2 term).
+        Mean training loss of each epoch (including the L2 term); with
+        ``solver="lbfgs"``, the objective at the end of each iteration.
     best_loss_ : float
         Smallest value of ``loss_curve_`` (without early stopping).
     validation_scores_ : list of float
@@ -387,11 +433,14 @@ class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
     best_validation_score_ : float
         Best of ``validation_scores_`` (early stopping).
     n_iter_ : int
-        Epochs run by the last ``fit`` (``partial_fit`` calls add one each).
+        Epochs run by the last ``fit`` (``partial_fit`` calls add one each);
+        L-BFGS iterations with ``solver="lbfgs"``.
     t_ : int
-        Samples seen during training.
+        Samples seen during training (with ``solver="lbfgs"``, the samples
+        times the evaluations of the objective: rows read).
     learning_rate_ : float
-        The step size in use at the end of training.
+        The step size in use at the end of training (absent after a fit
+        with ``solver="lbfgs"``, which has no step size).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -442,6 +491,7 @@ class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
+        max_fun=15000,
         alpha=0.0001,
         init_scale=None,
         fit_intercept=True,
@@ -467,6 +517,7 @@ class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.alpha = alpha
         self.init_scale = init_scale
         self.fit_intercept = fit_intercept

@@ -53,10 +53,20 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         highest of the last five chunks' (rows unlike any the model has
         learnt, such as a class it has not seen), and a halved step grows
         back by 10 % per chunk after that, up to ``learning_rate``.
-    solver : {"sgd", "adam"}, default="sgd"
+    solver : {"sgd", "adam", "lbfgs"}, default="sgd"
         The step rule.  "sgd" is the lessons' gradient descent; "adam"
         is Adam (Kingma and Ba, 2015) with ``beta_1``, ``beta_2`` and
         ``epsilon``, as in scikit-learn's ``MLPClassifier``.
+        "lbfgs" minimises the loss of the whole training set by L-BFGS
+        (scipy's L-BFGS-B, as ``MLPClassifier(solver="lbfgs")``), stopping
+        on ``tol``, ``max_iter`` and ``max_fun``: a full-batch fit reaches
+        the optimum in tens of passes over the data where gradient descent
+        needs hundreds, or stalls on a plateau.  It ignores
+        ``learning_rate``, ``learning_rate_schedule``, ``batch_size``,
+        ``beta_1``, ``beta_2``, ``epsilon``, ``shuffle``,
+        ``n_iter_no_change``, ``early_stopping`` and ``validation_fraction``
+        (as ``MLPClassifier`` does; ``early_stopping`` holds nothing out),
+        and ``partial_fit`` is not available with it.
     batch_size : int, "auto" or None, default="auto"
         Samples per update.  None is the full batch (the lessons' setting);
         "auto" is equal batches of about ``max(200, n_samples // 64)`` rows:
@@ -70,13 +80,22 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         Adam's term added to the root of the second moment for stability.
     max_iter : int, default=200
         Maximum number of epochs (passes over the training data).
+        With ``solver="lbfgs"``, the maximum number of L-BFGS iterations.
     tol : float or None, default=1e-3
         Training stops when the loss (or the validation score with
         ``early_stopping``) has not improved by at least ``tol`` for
         ``n_iter_no_change`` consecutive epochs.  None trains for exactly
         ``max_iter`` epochs.
+        With ``solver="lbfgs"``, the bound on the largest component of the
+        gradient of the objective (scipy's ``gtol``, as ``MLPClassifier``
+        passes it); None runs until ``max_iter``, ``max_fun`` or a line
+        search that finds no lower loss.
     n_iter_no_change : int, default=5
         Epochs without improvement before stopping.
+    max_fun : int, default=15000
+        With ``solver="lbfgs"``, the maximum number of evaluations of the
+        loss and its gradient, each a pass over the training data (as in
+        ``MLPClassifier``); ignored by the other solvers.
     alpha : float, default=0.0
         L2 penalty: ``alpha / 2 * ||w||^2`` is added to the mean loss
         (intercepts are not penalised).
@@ -119,7 +138,8 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         Biases of the units (zeros without ``fit_intercept``).
     loss_curve_ : list of float
         Mean training loss of each epoch, met during the epoch's updates
-        (for a full batch: the loss before that epoch's update).
+        (for a full batch: the loss before that epoch's update); with
+        ``solver="lbfgs"``, the objective at the end of each iteration.
     best_loss_ : float
         Smallest value of ``loss_curve_`` (without early stopping).
     validation_scores_ : list of float
@@ -129,11 +149,13 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
     best_validation_score_ : float
         Best of ``validation_scores_`` (early stopping).
     n_iter_ : int
-        Epochs run.
+        Epochs run (L-BFGS iterations with ``solver="lbfgs"``).
     t_ : int
-        Samples seen during training.
+        Samples seen during training (with ``solver="lbfgs"``, the samples
+        times the evaluations of the objective: rows read).
     learning_rate_ : float
-        The step size in use at the end of training.
+        The step size in use at the end of training (absent after a fit
+        with ``solver="lbfgs"``, which has no step size).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -182,6 +204,7 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         max_iter=200,
         tol=1e-3,
         n_iter_no_change=5,
+        max_fun=15000,
         alpha=0.0,
         init_scale=None,
         fit_intercept=True,
@@ -205,6 +228,7 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.alpha = alpha
         self.init_scale = init_scale
         self.fit_intercept = fit_intercept

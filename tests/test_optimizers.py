@@ -115,8 +115,10 @@ def test_every_solver_name_is_accepted_by_the_network_estimators():
         for Est in (SigmoidGDClassifier, TwoLayerBackpropClassifier):
             est = Est(solver=solver, max_iter=5, tol=None, random_state=0).fit(X, y)
             assert isinstance(est._optimizer, OPTIMIZERS[solver])
+    # "lbfgs" is a solver too, but no step rule: it keeps no optimizer.
+    assert SigmoidGDClassifier(solver="lbfgs").fit(X, y)._optimizer is None
     with pytest.raises(ValueError, match="solver"):
-        SigmoidGDClassifier(solver="lbfgs").fit(X, y)
+        SigmoidGDClassifier(solver="newton").fit(X, y)
 
 
 @pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropClassifier])

@@ -159,6 +159,72 @@ def test_a_fit_worse_than_the_class_priors_warns_about_the_features_scale():
     del est
 
 
+def _separable_rule(n=5000):
+    """Issue 20's rule: y = x0 + x1 > 1 on uniform X of 20 columns."""
+    X = np.random.RandomState(0).uniform(size=(n, 20))
+    return X, (X[:, 0] + X[:, 1] > 1).astype(int)
+
+
+@pytest.mark.parametrize("params", [{"batch_size": None}, {"batch_size": 10**6},
+                                    {"batch_size": None, "loss": "squared_error"},
+                                    {"batch_size": None, "solver": "adam",
+                                     "learning_rate": 0.01}],
+                         ids=["full batch", "batch beyond n", "squared error", "adam"])
+def test_a_full_batch_fit_stalled_on_a_plateau_warns_and_names_the_way_out(params):
+    # Issue 20: the loss improved by less than tol for n_iter_no_change
+    # epochs on a plateau (accuracy 0.93, the gradient still 0.067 of its
+    # size at the start), and the fit said nothing.
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _separable_rule()
+    with pytest.warns(ConvergenceWarning, match=r"gradient is still .* of its size at the "
+                      r"start.*solver=\"lbfgs\".*lower tol and raise max_iter") as record:
+        est = SigmoidGDClassifier(random_state=0, **params).fit(X, y)
+    assert est._training.stop_reason == "tol" and est.score(X, y) < 0.95
+    assert record[0].filename == __file__
+    assert SigmoidGDClassifier(solver="lbfgs", random_state=0).fit(X, y).score(X, y) >= 0.99
+
+
+def test_converged_stops_and_other_stops_do_not_warn_of_a_plateau():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = make_classification(n_samples=1000, n_features=20, n_informative=10, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        # Stopped on tol near the optimum (the gradient at 0.024 of its start).
+        est = SigmoidGDClassifier(batch_size=None, random_state=0).fit(X, y)
+        assert est._training.stop_reason == "tol"
+        rule_X, rule_y = _separable_rule(2000)
+        # Mini-batches, early stopping, tol=None: not the full-batch tol stop.
+        SigmoidGDClassifier(random_state=0).fit(rule_X, rule_y)
+        SigmoidGDClassifier(batch_size=None, early_stopping=True,
+                            random_state=0).fit(rule_X, rule_y)
+        SigmoidGDClassifier(batch_size=None, tol=None, max_iter=30,
+                            random_state=0).fit(rule_X, rule_y)
+
+
+def test_the_lessons_runs_do_not_warn(lesson_split):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from sknn_basic import TwoLayerBackpropClassifier
+    from sknn_basic._lessons import S3_PARAMS as LESSON_S3, S6_PARAMS
+
+    X_train, _, y_train, _ = lesson_split
+    # Plain full-batch gradient descent at the lessons' rates, for their
+    # fixed number of epochs (tol=None): neither the plateau warning nor the
+    # worse-than-a-constant one (the S6 run ends above the class priors'
+    # loss, still falling after the epochs asked for).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        SigmoidGDClassifier(**LESSON_S3).fit(X_train, y_train)
+        TwoLayerBackpropClassifier(**S6_PARAMS).fit(X_train, y_train)
+
+
 def test_a_short_fit_of_the_epochs_asked_for_is_not_called_worse_than_a_constant():
     # The lessons' S3 settings for ten epochs: the loss is still falling and
     # above the priors', but tol=None asked for exactly these epochs.
