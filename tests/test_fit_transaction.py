@@ -23,7 +23,7 @@ from sknn_basic import (
     TwoLayerBackpropClassifier,
     TwoLayerBackpropRegressor,
 )
-from sknn_basic import _dask as dask_path
+from sknn_basic._engines import dask as dask_path
 from sknn_basic._network import LayeredModel
 from sknn_basic.perceptron import _PerceptronModel
 

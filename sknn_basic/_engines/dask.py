@@ -1,20 +1,22 @@
-"""The estimators on Dask collections: the same training loop, rows where they live.
+"""The Dask engine: the steps of a fit, prediction and score on the blocks of a collection.
 
 Imported only when ``fit``, ``partial_fit``, ``predict``, ``predict_proba``,
 ``decision_function`` or ``score`` meets a Dask array, DataFrame or Series
-(see :func:`sknn_basic._base.is_dask_collection`); the core install never
+(see :func:`sknn_basic._engines.engine_for`); the core install never
 imports Dask.
 
-Fitting has the same two halves as in memory.  The first half, :func:`fit`,
-is the block-wise version of ``BaseTrained._fit``: every block of rows is
-validated where it lives, by the same scikit-learn checks (so a bad block
-raises the message a bad array raises in memory); the labels are found by one
-distributed ``unique`` and handed to the estimator's own ``_targets``; the
-sample and class weights are normalised by their global maxima; the random
-draws come in the in-memory order (initial weights first).  The second half is
-the estimator's own ``_run``: the one training loop of
-:mod:`sknn_basic._training` drives a :class:`_DaskModel` that wraps the model
-the estimator builds in memory.  Only the wrapper knows where the rows are:
+:mod:`sknn_basic._fit` runs the fit's steps in their one order; this module
+carries out the steps that touch rows, block-wise (:class:`DaskRows`).
+Every block of rows is validated where it lives, by the same scikit-learn
+checks (so a bad block raises the message a bad array raises in memory); the
+labels and their counts are found by one distributed ``unique`` and handed to
+the estimator's own ``_targets``; the weight totals (the largest sample
+weight, the class counts) come from the blocks and the arithmetic of
+:mod:`sknn_basic._weights` turns them into each row's weight; the draws are
+the fit's own, in its order.  The one training loop of
+:mod:`sknn_basic._training` drives a :class:`_DaskModel` that wraps the
+model the estimator builds in memory.  Only the wrapper knows where the
+rows are:
 
 * a full batch (``batch_size=None``) sends the weights once per epoch to the
   workers, each block returns its loss sum and gradient sums
@@ -67,7 +69,6 @@ import dask.array as da
 import numpy as np
 from dask import delayed
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import compute_class_weight
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
@@ -77,21 +78,22 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _perceptron_kernels
-from ._base import (
-    FLOAT_DTYPES,
-    _native,
-    _normalised,
-    _in_training_dtype,
-    _split_for_validation,
+from .._inputs import FLOAT_DTYPES, native
+from .._network import LayeredModel
+from .._replay import stack_rows
+from .._split import check_split_sizes, held_out_counts, split_for_validation
+from .._weights import (
+    check_sample_weights,
     check_weights,
+    class_factors,
+    in_training_dtype,
     raise_all_weights_zero,
+    row_weights,
+    weight_scale,
 )
-from ._network import LayeredModel
-from ._replay import stack_rows
-from .perceptron import _PerceptronModel
+from .rows import Rows
 
-__all__ = ["fit", "predict", "score"]
+__all__ = ["predict", "rows", "score"]
 
 #: Partial results added together per task of the tree reduction.
 SPLIT_EVERY = 8
@@ -121,11 +123,11 @@ def _checked_block(X, y, sample_weight, shell, dtype):
     checked on the client with the in-memory message.
     """
     X, y = check_X_y(
-        _native(X), y, accept_sparse="csr", dtype=dtype, order="C", estimator=shell,
+        native(X), y, accept_sparse="csr", dtype=dtype, order="C", estimator=shell,
         ensure_min_samples=0, **shell._target_validation,
     )
     if sample_weight is not None:
-        # The checks of BaseTrained._sample_weights, in its order.  A block of
+        # The checks of _weights.check_sample_weights, in its order.  A block of
         # zero weights is legal (only the whole set's must not be): with the
         # 1.0 appended, only a bad value raises, with the in-memory message.
         check_weights(np.append(sample_weight, 1.0), "sample_weight", "sample")
@@ -150,21 +152,14 @@ def _prepared_block(checked, split, shell, weight_scale, class_factors, dtype):
     ``weight_scale`` is the largest sample weight of the whole data set (or
     of a replay memory's rows, where larger) and ``class_factors`` the
     normalised weight of each class, so each row gets
-    exactly the weight ``BaseTrained._training_weights`` gives it in memory.
+    exactly the weight the in-memory engine gives it.
     ``split`` is None, or ``(n_held_out, seed)`` to hold out that many of
     the block's rows for early stopping: returns ``(train, validation)`` then.
     """
     X, y, sample_weight = checked
     # The estimator's own encoding; the labels were checked on the client.
     Y, strata = shell._targets(y, None, False, True)
-    weights = sample_weight
-    if weight_scale != 1:
-        # Without sample weights, a scale above one is a replay memory's
-        # largest weight, which the rows' weights of one are divided by.
-        weights = (np.ones(X.shape[0]) if weights is None else weights) / weight_scale
-    if class_factors is not None:
-        per_row = class_factors[strata]
-        weights = per_row if weights is None else weights * per_row
+    weights = row_weights(sample_weight, weight_scale, class_factors, strata, X.shape[0])
     if weights is not None:
         weights = weights.astype(dtype, copy=False)
     if split is None:
@@ -182,26 +177,7 @@ def _held_out_rows(n_rows, n_held_out, strata, seed):
     """Sorted ``n_held_out`` rows of a block: a stratified choice where possible."""
     if n_held_out in (0, n_rows):
         return np.arange(n_held_out)
-    return _split_for_validation(n_rows, n_held_out, strata, seed)[1]
-
-
-def _held_out_counts(sizes, fraction, random_state):
-    """How many rows each block holds out: as many in all as memory holds out.
-
-    Memory holds out ``ceil(fraction * n)`` rows drawn at random; here the
-    blocks share that number as a random draw of that many rows would
-    (one hypergeometric draw per block), so any chunking, even blocks of
-    one row, holds out what memory holds out.
-    """
-    left_rows = int(sum(sizes))
-    left = math.ceil(fraction * left_rows)
-    counts = []
-    for size in sizes:
-        left_rows -= size
-        count = int(random_state.hypergeometric(size, left_rows, left)) if left and size else 0
-        counts.append(count)
-        left -= count
-    return counts
+    return split_for_validation(n_rows, n_held_out, strata, seed)[1]
 
 
 def _block_stats(block, weighted):
@@ -471,20 +447,13 @@ def _mixing_epoch(block, seed, model, weighted):
     terms), and with averaging the sums of the weights over its visits.
     """
     n_rows = block.X.shape[0]
-    coef, intercept = model.coef.copy(), model.intercept.copy()
-    coef_sum, intercept_sum = np.zeros_like(coef), np.zeros_like(intercept)
-    last = np.zeros(coef.shape[0], dtype=np.int64)
-    order = (np.arange(n_rows, dtype=np.int64) if seed is None
-             else np.random.RandomState(seed).permutation(n_rows).astype(np.int64))
-    weights = block.w if weighted else None
-    mistakes, _ = _perceptron_kernels.run_epoch(
-        block.X, block.Y, np.empty(0, dtype=block.X.dtype) if weights is None else weights,
-        order, coef, intercept, model.learning_rate, model.fit_intercept, model.average,
-        coef_sum, intercept_sum, last, 0,
-    )
-    sums = (coef_sum.astype(np.float64), intercept_sum.astype(np.float64)) if model.average else None
-    return (mistakes, coef.astype(np.float64) * n_rows, intercept.astype(np.float64) * n_rows,
-            sums)
+    local = model.restarted()
+    order = None if seed is None else np.random.RandomState(seed).permutation(n_rows)
+    mistakes = local.run_epoch(block.X, block.Y, block.w if weighted else None, order)
+    sums = ((local.coef_sum.astype(np.float64), local.intercept_sum.astype(np.float64))
+            if local.average else None)
+    return (mistakes, local.coef.astype(np.float64) * n_rows,
+            local.intercept.astype(np.float64) * n_rows, sums)
 
 
 def _loss_parts(block, spec, state, weighted):
@@ -516,7 +485,9 @@ class _DaskModel:
         self.inner = inner
         self.random_state = random_state
         self.shuffle = shuffle
-        self.mixing = isinstance(inner, _PerceptronModel)
+        # A sequential rule (the perceptron's) cannot split an epoch into
+        # sums: it trains by parameter mixing.
+        self.mixing = getattr(inner, "sequential", False)
         if self.mixing:
             self.spec = _PerceptronSpec()
             self.full_batch = False
@@ -711,13 +682,8 @@ def _shell(estimator):
 # --------------------------------------------------------------------- fit
 
 
-def fit(estimator, X, y, sample_weight, *, classes, incremental):
-    """``fit`` (or ``partial_fit``) of ``estimator`` on Dask collections.
-
-    The block-wise counterpart of ``BaseTrained._fit``: it validates, encodes
-    and weighs the rows where they live, makes the in-memory draws in the
-    in-memory order, and hands the rows to ``estimator._run`` inside a
-    :class:`_DaskModel`.
+def rows(estimator, X, y, sample_weight, first_call):
+    """The training rows of one call: blocks of a Dask collection, validated where they live.
 
     Parameters
     ----------
@@ -729,47 +695,14 @@ def fit(estimator, X, y, sample_weight, *, classes, incremental):
         Targets; rechunked to the row blocks of X where needed.
     sample_weight : dask array or Series, array-like, float or None
         Weights of the samples.
-    classes : array-like or None
-        ``partial_fit``'s ``classes``.
-    incremental : bool
-        True for ``partial_fit`` (one epoch, state kept).
+    first_call : bool
+        Whether the call starts anew (it records the features and the dtype).
 
     Returns
     -------
-    estimator
-        The fitted estimator.
+    DaskRows
     """
-    estimator._check_call(incremental)
-    first_call = estimator._first_call(incremental)
-    runner = _runner(X)
-    _check_columns(estimator, X, reset=first_call)
-    X = _as_array(X, lengths=True)
-    if any(math.isnan(size) for size in X.chunks[0]):
-        X = X.compute_chunk_sizes()
-    y = _rows_like(y, X, "y")
-    if sample_weight is not None and np.ndim(sample_weight) == 0:
-        # What is no array (True, 2.0): the in-memory fit's own weight checks
-        # decide, on a stand-in with as many rows and no bytes.
-        estimator._sample_weights(_zero_width(X.shape[0]), sample_weight)
-        # Were it accepted, equal weights train as none at all.
-        sample_weight = None
-    sample_weight = _rows_like(sample_weight, X, "sample_weight")
-    dtype = _training_dtype(estimator, X, first_call)
-    if first_call:
-        estimator._dtype = dtype
-    classifier = hasattr(estimator, "_encode_targets")
-
-    weight_blocks = _blocks(sample_weight) or [None] * X.numblocks[0]
-    checked = runner.persist(
-        delayed(_checked_block, pure=False)(xb, yb, wb, _shell(estimator), dtype)
-        for xb, yb, wb in zip(_blocks(X), _blocks(y), weight_blocks)
-    )
-    handles = list(checked)
-    try:
-        return _fit_checked(estimator, runner, checked, X.shape, y, sample_weight, dtype,
-                            classifier, classes, incremental, first_call, handles)
-    finally:
-        runner.release(handles)
+    return DaskRows(estimator, X, y, sample_weight, first_call)
 
 
 def _combined_labels(summaries):
@@ -781,122 +714,143 @@ def _combined_labels(summaries):
     return labels, counts
 
 
-def _class_factors(estimator, labels, counts, incremental):
-    """The normalised weight of each class, or None (``_training_weights``'s class part)."""
-    if not hasattr(estimator, "class_weight") or estimator.class_weight is None:
-        return None
-    estimator._check_class_weight_for(incremental)
-    per_class = estimator._class_weights()
-    if per_class is None:
-        # "balanced" from the global counts: the counts as the weights of one
-        # row per class give compute_class_weight exactly the in-memory sums.
-        k = len(estimator.classes_)
-        class_counts = np.zeros(k)
-        class_counts[np.searchsorted(estimator.classes_, labels)] = counts
-        per_class = compute_class_weight(
-            "balanced", classes=np.arange(k), y=np.arange(k), sample_weight=class_counts
-        )
-    return _normalised(per_class)
+class DaskRows(Rows):
+    """Rows in the blocks of a Dask collection: each step runs block-wise where they live.
 
-
-def _fit_checked(estimator, runner, checked, shape, y, sample_weight, dtype, classifier,
-                 classes, incremental, first_call, handles):
-    """The rest of :func:`fit` once the blocks are validated: targets, weights, draws, training.
-
-    Every future it creates is appended to ``handles``, which the caller
-    releases whatever happens.
+    Every future a step creates is kept in ``handles`` and released by
+    :meth:`close`, whatever happens.
     """
-    summaries = runner.gather(runner.map(_block_summary, checked, classifier=classifier))
-    n_samples = sum(s[0] for s in summaries)
-    if n_samples == 0:
-        # The in-memory message, from scikit-learn itself.
-        check_array(_zero_width(0).reshape((0,) + shape[1:]), estimator=estimator)
-    if classifier:
-        labels, counts = _combined_labels(summaries)
-        stand_in = labels
-    else:
-        labels = counts = None
-        stand_in = np.zeros((1,) + y.shape[1:], dtype=dtype)
-    # The estimator's own target checks, on the distinct labels: the classes,
-    # their messages (one class, unseen labels, warm start) and n_outputs.
-    Y_probe, _ = estimator._targets(stand_in, classes, first_call, incremental)
-    if not classifier:
-        # The stand-in says nothing of the targets' scale, which the output
-        # weights' divergence limit follows: take it from the blocks.
-        estimator._target_scale = float(abs(y).max().compute())
 
-    memory = estimator._replay_memory(first_call, incremental)
-    weight_scale = 1.0
-    if sample_weight is not None:
-        tops = [s[3] for s in summaries if s[3] is not None]
-        weight_scale = max(tops)
-        if not weight_scale > 0:
-            # The in-memory message for weights that are all zero.
-            check_weights(np.zeros(1), "sample_weight", "sample")
-    if memory is not None:
-        # As BaseTrained._sample_weights: never below the memory's largest.
-        weight_scale = max(weight_scale, memory.largest_weight())
-    class_factors = _class_factors(estimator, labels, counts, incremental) if classifier else None
+    def __init__(self, estimator, X, y, sample_weight, first_call):
+        runner = _runner(X)
+        _check_columns(estimator, X, reset=first_call)
+        X = _as_array(X, lengths=True)
+        if any(math.isnan(size) for size in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        y = _rows_like(y, X, "y")
+        if sample_weight is not None and np.ndim(sample_weight) == 0:
+            # What is no array (True, 2.0): the in-memory weight checks decide,
+            # on a stand-in with as many rows and no bytes.
+            check_sample_weights(sample_weight, _zero_width(X.shape[0]))
+            # Were it accepted, equal weights train as none at all.
+            sample_weight = None
+        sample_weight = _rows_like(sample_weight, X, "sample_weight")
+        dtype = _training_dtype(estimator, X, first_call)
+        if first_call:
+            estimator._dtype = dtype
+        self.estimator, self.runner, self.dtype = estimator, runner, dtype
+        self.shape, self.y, self.given_weights = X.shape, y, sample_weight
+        self.n_features = X.shape[1]
+        self.classifier = hasattr(estimator, "_encode_targets")
+        weight_blocks = _blocks(sample_weight) or [None] * X.numblocks[0]
+        self.checked = runner.persist(
+            delayed(_checked_block, pure=False)(xb, yb, wb, _shell(estimator), dtype)
+            for xb, yb, wb in zip(_blocks(X), _blocks(y), weight_blocks)
+        )
+        self.handles = list(self.checked)
 
-    # The initial weights are the first draws, as in memory.
-    random_state = estimator._start(shape[1], Y_probe.shape[1], dtype, first_call, incremental)
-    splits = [None] * len(checked)
-    if estimator.early_stopping:
-        seeds = random_state.randint(np.iinfo(np.int32).max, size=len(checked))
-        counts = _held_out_counts([s[0] for s in summaries], estimator.validation_fraction,
-                                  random_state)
-        splits = [(count, int(seed)) for count, seed in zip(counts, seeds)]
+    def close(self):
+        self.runner.release(self.handles)
 
-    shell = runner.broadcast(_shell(estimator))
-    prepared = runner.map(_prepared_block, checked, splits, shell=shell,
-                          weight_scale=weight_scale, class_factors=class_factors, dtype=dtype)
-    handles += prepared
-    if estimator.early_stopping:
-        train = runner.map(_item, prepared, index=0)
-        held_out = runner.map(_item, prepared, index=1)
-        handles += train + held_out
-    else:
-        train, held_out = prepared, []
-    stats = runner.gather(runner.map(_block_stats, train + held_out, weighted=True))
-    given = sample_weight is not None or class_factors is not None or weight_scale != 1
-    weighted = given and not all(s[2] for s in stats)
-    if weighted and not any(s[3] for s in stats):
-        raise_all_weights_zero()
-    train_stats, held_out_stats = stats[:len(train)], stats[len(train):]
-    train_sizes = [s[0] for s in train_stats]
-    total_weight = sum(s[1] for s in train_stats) if weighted else float(sum(train_sizes))
-    entering = None
-    if memory is not None:
-        train, train_sizes, weighted, total_weight, entering = _with_replay(
-            memory, runner, train, train_sizes, weighted, total_weight, weight_scale,
-            random_state, handles, dtype)
-    training = _Rows(runner, train, train_sizes, weighted)
-    training.total_weight = total_weight
-    validation = None
-    if estimator.early_stopping:
+    def targets(self, classes, first_call, incremental):
+        estimator, runner = self.estimator, self.runner
+        summaries = runner.gather(runner.map(_block_summary, self.checked,
+                                             classifier=self.classifier))
+        self.summaries = summaries
+        self.n_samples = sum(s[0] for s in summaries)
+        if self.n_samples == 0:
+            # The in-memory message, from scikit-learn itself.
+            check_array(_zero_width(0).reshape((0,) + self.shape[1:]), estimator=estimator)
+        if self.classifier:
+            self.labels, self.counts = _combined_labels(summaries)
+            stand_in = self.labels
+        else:
+            stand_in = np.zeros((1,) + self.y.shape[1:], dtype=self.dtype)
+        # The estimator's own target checks, on the distinct labels: the classes,
+        # their messages (one class, unseen labels, warm start) and n_outputs.
+        Y_probe, _ = estimator._targets(stand_in, classes, first_call, incremental)
+        if not self.classifier:
+            # The stand-in says nothing of the targets' scale, which the output
+            # weights' divergence limit follows: take it from the blocks.
+            estimator._target_scale = float(abs(self.y).max().compute())
+        return Y_probe.shape[1]
+
+    def weigh(self, incremental, at_least):
+        estimator = self.estimator
+        largest = 1.0
+        if self.given_weights is not None:
+            largest = max(s[3] for s in self.summaries if s[3] is not None)
+            if not largest > 0:
+                # The in-memory message for weights that are all zero.
+                check_weights(np.zeros(1), "sample_weight", "sample")
+        self.weight_scale = weight_scale(largest, at_least)
+        class_weight = getattr(estimator, "class_weight", None)
+        self.class_factors = None
+        if self.classifier and class_weight is not None:
+            # The counts of the classes_ (labels missing from the data count zero).
+            counts = np.zeros(len(estimator.classes_))
+            counts[np.searchsorted(estimator.classes_, self.labels)] = self.counts
+            self.class_factors = class_factors(class_weight, estimator.classes_, counts,
+                                               incremental)
+
+    def split(self, random_state):
+        estimator, runner, checked = self.estimator, self.runner, self.checked
+        early_stopping = estimator.early_stopping
+        splits = [None] * len(checked)
+        if early_stopping:
+            seeds = random_state.randint(np.iinfo(np.int32).max, size=len(checked))
+            counts = held_out_counts([s[0] for s in self.summaries],
+                                     estimator.validation_fraction, random_state)
+            splits = [(count, int(seed)) for count, seed in zip(counts, seeds)]
+        shell = runner.broadcast(_shell(estimator))
+        prepared = runner.map(_prepared_block, checked, splits, shell=shell,
+                              weight_scale=self.weight_scale,
+                              class_factors=self.class_factors, dtype=self.dtype)
+        self.handles += prepared
+        if early_stopping:
+            train = runner.map(_item, prepared, index=0)
+            held_out = runner.map(_item, prepared, index=1)
+            self.handles += train + held_out
+        else:
+            train, held_out = prepared, []
+        stats = runner.gather(runner.map(_block_stats, train + held_out, weighted=True))
+        given = (self.given_weights is not None or self.class_factors is not None
+                 or self.weight_scale != 1)
+        weighted = given and not all(s[2] for s in stats)
+        if weighted and not any(s[3] for s in stats):
+            raise_all_weights_zero()
+        train_stats, held_out_stats = stats[:len(train)], stats[len(train):]
+        self.train, self.train_sizes = train, [s[0] for s in train_stats]
+        self.weighted = weighted
+        self.total_weight = (sum(s[1] for s in train_stats) if weighted
+                             else float(sum(self.train_sizes)))
+        if not early_stopping:
+            return None
         val_rows = _Rows(runner, held_out, [s[0] for s in held_out_stats], weighted)
-        estimator._check_split_sizes(
-            training.n_samples, val_rows.n_samples, n_samples,
-            weights=(total_weight, sum(s[1] for s in held_out_stats)) if weighted else None)
-        validation = (val_rows, None, None, None)
+        check_split_sizes(
+            estimator.validation_fraction, sum(self.train_sizes), val_rows.n_samples,
+            self.n_samples,
+            weights=(self.total_weight, sum(s[1] for s in held_out_stats)) if weighted else None)
+        return val_rows, None, None, None
 
-    wrapped = []
+    def replay(self, memory, random_state):
+        self.train, self.train_sizes, self.weighted, self.total_weight, entering = _with_replay(
+            memory, self.runner, self.train, self.train_sizes, self.weighted,
+            self.total_weight, self.weight_scale, random_state, self.handles, self.dtype)
+        return entering
 
-    def wrap_model(inner):
-        wrapped.append(_DaskModel(inner, training.n_samples, random_state, estimator.shuffle))
-        return wrapped[0]
+    def training(self):
+        training = self.training_rows = _Rows(self.runner, self.train, self.train_sizes,
+                                              self.weighted)
+        training.total_weight = self.total_weight
+        return training, None, None, training.n_samples, training.total_weight
 
-    # The held-out blocks are scored where they live, not predicted in memory.
-    score = _HeldOutScore(estimator, wrapped, classifier) if validation is not None else None
-    estimator._run(
-        training, None, None, validation, random_state, incremental, first_call,
-        n_samples=training.n_samples, total_weight=training.total_weight,
-        wrap_model=wrap_model, score_validation=score,
-    )
-    if entering is not None:
-        # After training, as in memory: a call that failed leaves the memory as it was.
-        memory.keep(*entering)
-    return estimator
+    def model(self, inner, random_state, shuffle):
+        return _DaskModel(inner, self.training_rows.n_samples, random_state, shuffle)
+
+    def validation_score(self, model):
+        # The held-out blocks are scored where they live, not predicted in memory.
+        return _HeldOutScore(self.estimator, model, self.classifier)
 
 
 def _positive_rows(block, weighted):
@@ -949,7 +903,7 @@ def _with_replay(memory, runner, train, sizes, weighted, total_weight, divisor, 
     if not n_old:
         return train, sizes, weighted, total_weight, entering
     X_old, Y_old, w_old = memory.replayed_rows(plan, divisor, dtype)
-    w_old = _in_training_dtype(w_old, dtype)
+    w_old = in_training_dtype(w_old, dtype)
     if w_old is None:
         total_weight += float(n_old)
     else:
@@ -1002,9 +956,9 @@ def _r2(total_squares, residual_squares):
 class _HeldOutScore:
     """The early-stopping score of the held-out blocks, computed where they live."""
 
-    def __init__(self, estimator, wrapped, classifier):
+    def __init__(self, estimator, model, classifier):
         self.estimator = estimator
-        self.wrapped = wrapped
+        self.model = model
         self.classifier = classifier
         self.mean = None
 
@@ -1012,7 +966,7 @@ class _HeldOutScore:
         estimator = self.estimator
         # The perceptron publishes its weights from its model; networks train
         # the estimator's arrays in place.
-        estimator._publish(self.wrapped[0].inner)
+        estimator._publish(self.model.inner)
         shell = rows.runner.broadcast(_shell(estimator))
         if self.classifier:
             right, total = rows.reduce(_accuracy_parts, shell=shell)
