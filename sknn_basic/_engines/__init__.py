@@ -17,7 +17,9 @@ module with three functions:
 :class:`Rows` lists the steps of a fit an engine carries out where the rows
 are; :mod:`sknn_basic._fit` calls them in their one order.  A new engine
 (Ray, Spark) is one more module here with those three functions, and one
-more branch in :func:`engine_for`.
+more branch in :func:`engine_for`.  An engine whose rows are blocks on
+workers needs only a runner and its blocks: :mod:`.blocks` carries out every
+step on them (:mod:`.dask` is such an engine).
 """
 
 from . import memory
