@@ -17,6 +17,7 @@ pass instead of recomputing exponentials).
 
 import numpy as np
 from scipy.sparse import issparse
+from sklearn.utils import assert_all_finite
 from sklearn.utils.extmath import safe_sparse_dot
 
 #: exp() of anything below this stays finite in float32 (and float64).
@@ -262,3 +263,40 @@ def backward(X, Y, activations, coefs, loss, hidden_activation, output_activatio
             # gradient, above): the derivative may overwrite them.
             DERIVATIVES[hidden_activation](activations[i - 1], delta, consume=True)
     return total
+
+
+def input_product(X, W, estimator):
+    """``X @ W`` for X from ``_validate_X``, checking that X is finite on the way.
+
+    scikit-learn checks X by summing all of it, a pass over X as long as the
+    product's own.  Here a column of ones appended to ``W`` gives the row
+    sums of X in the product's pass instead (about a third less time for a
+    linear model's predict).  A NaN or infinity in X makes the total
+    non-finite; scikit-learn's element-wise check then runs and raises its
+    usual error (it passes if the total merely overflowed).  For a narrow
+    ``W`` the result is a view of that wider product, not contiguous.
+    """
+    if issparse(X):
+        # validate_data checked the stored values of a sparse X.
+        return np.asarray(X @ W)
+    n_outputs = W.shape[1]
+    if n_outputs > _FUSED_CHECK_MAX_OUTPUTS:
+        # A wide product costs many passes over X, so the check's pass
+        # matters little, and the strided result of the fused product would
+        # slow every later step on it.
+        assert_all_finite(X, estimator_name=type(estimator).__name__, input_name="X")
+        return X @ W
+    extended = np.empty((W.shape[0], n_outputs + 1), dtype=W.dtype)
+    extended[:, :n_outputs] = W
+    extended[:, n_outputs] = 1
+    product = X @ extended
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(product[:, n_outputs])
+    if not np.isfinite(total):
+        assert_all_finite(X, estimator_name=type(estimator).__name__, input_name="X")
+    # A strided view: copying it out would cost a pass and fresh memory pages.
+    return product[:, :n_outputs]
+
+
+#: Widest product for which input_product checks X in the product's pass.
+_FUSED_CHECK_MAX_OUTPUTS = 16

@@ -16,15 +16,10 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import StrOptions
 
 from . import _kernels as K
-from ._base import (
-    BaseTrainedClassifier,
-    BaseTrainedRegressor,
-    Count,
-    Number,
-    _dask,
-    is_dask_collection,
-)
 from . import _lbfgs
+from ._base import BaseTrainedClassifier, BaseTrainedRegressor
+from ._engines import engine_for
+from ._params import Count, Number
 from ._network import LayeredModel
 from ._optimizers import OPTIMIZERS, make_optimizer
 from ._warnings import warn
@@ -279,8 +274,9 @@ class BaseNetworkClassifier(NetworkMixin, BaseTrainedClassifier):
             the softmax outputs (log loss) or the sigmoid outputs normalised
             to sum to 1 (squared error).
         """
-        if is_dask_collection(X):
-            return _dask().predict(self, "predict_proba", X)
+        return engine_for(X).predict(self, "predict_proba", X)
+
+    def _predict_proba_in_memory(self, X):
         outputs = self._output_values(self._validate_X(X))
         if outputs.shape[1] == 1:
             return np.hstack([1 - outputs, outputs])

@@ -13,7 +13,8 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
 from . import _kernels as K
-from ._base import Count, Number, _input_product
+from ._kernels import input_product
+from ._params import Count, Number
 from ._network_estimator import BaseNetworkClassifier, BaseNetworkRegressor
 
 __all__ = ["TwoLayerBackpropClassifier", "TwoLayerBackpropRegressor"]
@@ -44,7 +45,7 @@ class _TwoLayers:
         return self.coefs_, (self.intercepts_ if self.fit_intercept else None)
 
     def _decision_values(self, X):
-        hidden = _input_product(X, self.coefs_[0], self)
+        hidden = input_product(X, self.coefs_[0], self)
         if self.fit_intercept:
             hidden += self.intercepts_[0]
         with np.errstate(over="ignore"):

@@ -6,13 +6,16 @@ The lessons' first model (S1): the unit fires (outputs 1) where
 starting from zero.  Only mistakes move anything.
 """
 
+import copy
+
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.extmath import safe_sparse_dot
 
 from . import _perceptron_kernels
-from ._base import BaseTrainedClassifier, _input_product
+from ._base import BaseTrainedClassifier
+from ._kernels import input_product
 from ._warnings import warn
 
 __all__ = ["PerceptronClassifier"]
@@ -31,6 +34,9 @@ class _PerceptronModel:
     weight_limit = None
     optimizer = None
     uses_order = True
+    #: The rule is sequential (each update depends on the last), so rows in
+    #: blocks train it by parameter mixing (see sknn_basic._engines.dask).
+    sequential = True
 
     def __init__(self, n_outputs, n_features, dtype):
         self.coef = np.zeros((n_outputs, n_features), dtype=dtype)
@@ -52,6 +58,21 @@ class _PerceptronModel:
         self.parameters = [self.coef, self.intercept]
         if self.average:
             self.parameters += [self.coef_sum, self.intercept_sum, self.last, self._visit_count]
+
+    def restarted(self):
+        """A copy from the same weights, with its running sums and visits at zero.
+
+        One block's share of a parameter-mixing epoch runs the rule on this.
+        """
+        model = copy.copy(self)
+        model.coef, model.intercept = self.coef.copy(), self.intercept.copy()
+        model.coef_sum = np.zeros_like(self.coef)
+        model.intercept_sum = np.zeros_like(self.intercept)
+        model.last = np.zeros_like(self.last)
+        model._visit_count = np.zeros(1, dtype=np.int64)
+        model.configure(learning_rate=self.learning_rate, fit_intercept=self.fit_intercept,
+                        average=self.average)
+        return model
 
     @property
     def visits(self):
@@ -100,6 +121,25 @@ class _PerceptronModel:
 
     def penalty(self):
         return 0.0
+
+
+# ------------------------------------------------------------ plain state
+# A fitted PerceptronClassifier pickles its rule's state as a plain dict (see
+# BaseTrained.__getstate__), so that skops trusts what it loads.
+
+
+def _model_to_state(model):
+    """The rule's arrays and settings (``parameters`` is rebuilt from them)."""
+    return {k: v for k, v in vars(model).items() if k != "parameters"}
+
+
+def _model_from_state(state):
+    """The :class:`_PerceptronModel` that :func:`_model_to_state` described."""
+    model = object.__new__(_PerceptronModel)
+    model.__dict__.update(state)
+    model.configure(learning_rate=state["learning_rate"], fit_intercept=state["fit_intercept"],
+                    average=state["average"])
+    return model
 
 
 class PerceptronClassifier(BaseTrainedClassifier):
@@ -281,6 +321,18 @@ class PerceptronClassifier(BaseTrainedClassifier):
             X.sum_duplicates()
         return X, y
 
+    # The rule's state pickles as a plain dict too (see BaseTrained.__getstate__).
+    _state_converters = {
+        **BaseTrainedClassifier._state_converters,
+        "_model": (_model_to_state, _model_from_state),
+    }
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if isinstance(getattr(self, "_model", None), _PerceptronModel):
+            # The published weights are the rule's own arrays (see _publish).
+            self._publish(self._model)
+
     def _initialize(self, n_features, n_outputs, random_state, dtype):
         # Rosenblatt's rule starts from zero: nothing is drawn.
         self._model = _PerceptronModel(n_outputs, n_features, dtype)
@@ -295,7 +347,7 @@ class PerceptronClassifier(BaseTrainedClassifier):
         return self._model
 
     def _decision_values(self, X):
-        scores = _input_product(X, self.coef_.T, self)
+        scores = input_product(X, self.coef_.T, self)
         scores += self.intercept_
         return scores
 
@@ -315,22 +367,3 @@ class PerceptronClassifier(BaseTrainedClassifier):
                 f"data{advice}.",
                 ConvergenceWarning,
             )
-
-
-# ------------------------------------------------------------ plain state
-# A fitted PerceptronClassifier pickles its rule's state as a plain dict (see
-# BaseTrained.__getstate__), so that skops trusts what it loads.
-
-
-def _model_to_state(model):
-    """The rule's arrays and settings (``parameters`` is rebuilt from them)."""
-    return {k: v for k, v in vars(model).items() if k != "parameters"}
-
-
-def _model_from_state(state):
-    """The :class:`_PerceptronModel` that :func:`_model_to_state` described."""
-    model = object.__new__(_PerceptronModel)
-    model.__dict__.update(state)
-    model.configure(learning_rate=state["learning_rate"], fit_intercept=state["fit_intercept"],
-                    average=state["average"])
-    return model

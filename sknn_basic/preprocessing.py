@@ -27,7 +27,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import _DocumentationLink, is_dask_collection
+from ._doc_link import DocumentationLink
+from ._engines import is_dask_collection
 from ._lessons import (
     INPUT_COLUMNS,
     LESSON_FEATURES,
@@ -47,7 +48,7 @@ __all__ = ["AdmissionsPreprocessor"]
 _UNKNOWN_RANK_SENTINEL = 0
 
 
-class AdmissionsPreprocessor(_DocumentationLink, TransformerMixin, BaseEstimator):
+class AdmissionsPreprocessor(DocumentationLink, TransformerMixin, BaseEstimator):
     """Standardise ``gre`` and ``gpa`` and one-hot encode ``rank``.
 
     This is the data preparation of the lessons: the output has the six

@@ -10,7 +10,8 @@ import math
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import Number, _input_product
+from ._kernels import input_product
+from ._params import Number
 from ._network_estimator import BaseNetworkClassifier
 
 __all__ = ["SigmoidGDClassifier"]
@@ -258,7 +259,7 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         return [self.coef_.T], intercepts
 
     def _decision_values(self, X):
-        scores = _input_product(X, self.coef_.T, self)
+        scores = input_product(X, self.coef_.T, self)
         if self.fit_intercept:
             scores += self.intercept_
         return scores

@@ -126,7 +126,7 @@ def _unaligned(X):
 @pytest.mark.parametrize("Est", ALL)
 @pytest.mark.parametrize("layout", ["unaligned", "fortran", "strided", "memmap"])
 def test_every_layout_trains_on_the_layout_the_epochs_need(Est, data, layout, tmp_path):
-    from sknn_basic._base import _native
+    from sknn_basic._inputs import native as _native
 
     X, y = data
     if layout == "unaligned":

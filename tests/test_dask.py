@@ -291,7 +291,7 @@ def test_a_class_sorted_stream_on_dask_replays_the_rows_memory_replays(binary, w
 
 
 def test_the_workers_never_receive_the_replay_memory(binary):
-    from sknn_basic._dask import _shell
+    from sknn_basic._engines.dask import _shell
 
     X, y = binary
     est = TwoLayerBackpropClassifier(n_hidden=3, random_state=0).partial_fit(X, y, classes=[0, 1])
@@ -813,7 +813,7 @@ def test_a_worker_restarted_mid_fit_costs_a_recomputation_not_the_fit(binary, da
 def test_work_the_cluster_cannot_redo_raises_one_clear_error(binary, dask_client,
                                                              monkeypatch):
     """Blocks lost for good (here: cancelled mid-fit) end the fit with our message."""
-    from sknn_basic import _dask
+    from sknn_basic._engines import dask as _dask
 
     X, y = binary
     persisted = []
@@ -871,7 +871,7 @@ def test_ctrl_c_reaches_the_loop_and_leaves_the_cluster_quiet(binary, dask_clien
     import time
     import traceback
 
-    from sknn_basic import _dask
+    from sknn_basic._engines import dask as _dask
 
     X, y = binary
     settle = _dask._settle

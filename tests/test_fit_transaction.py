@@ -23,7 +23,7 @@ from sknn_basic import (
     TwoLayerBackpropClassifier,
     TwoLayerBackpropRegressor,
 )
-from sknn_basic import _dask as dask_path
+from sknn_basic._engines import blocks
 from sknn_basic._network import LayeredModel
 from sknn_basic.perceptron import _PerceptronModel
 
@@ -101,7 +101,7 @@ def _assert_same(a, b, where="estimator"):
 
 def _model_class(engine, name):
     if engine != "memory":
-        return dask_path._DaskModel
+        return blocks._BlockModel
     return _PerceptronModel if name == "perceptron" else LayeredModel
 
 

@@ -35,6 +35,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn_basic import SigmoidGDClassifier, TwoLayerBackpropClassifier, TwoLayerBackpropRegressor
 from sknn_basic import _lbfgs
+from sknn_basic._engines.memory import MemoryRows
 from sknn_basic._network import LayeredModel
 
 pytestmark = pytest.mark.numbers
@@ -46,10 +47,11 @@ def _objective_of(est, X, y, sample_weight=None):
     Built from the fitted estimator as its own fit builds it: the encoded
     targets, the combined weights and the model.
     """
-    Y, strata = est._targets(y, None, False, False)
-    weights, _ = est._training_weights(X, strata, sample_weight, False)
+    rows = MemoryRows(est, X, y, sample_weight, first_call=False)
+    rows.targets(None, False, False)
+    rows.weigh(False, at_least=0.0)
+    X, Y, weights, _, total = rows.training()
     model = est._make_model(X.shape[0], X.dtype, restart=True)
-    total = float(X.shape[0] if weights is None else weights.sum())
     objective = _lbfgs._Objective(model, _lbfgs.in_memory_sums(model, X, Y, weights), total)
     return objective, _lbfgs.pack(model.parameters)
 
