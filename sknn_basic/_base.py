@@ -82,13 +82,17 @@ class BaseTrained(DocumentationLink, BaseEstimator):
         """What to do about a diverged run, where the data name the cause; None otherwise."""
         return None
 
-    def _constant_loss(self, Y, sample_weight):
-        """The training loss of the best constant prediction, by the estimator's loss.
+    #: Whether a fit's final loss is compared with a constant prediction's
+    #: (not the perceptron's, whose loss counts the mistakes made along an
+    #: epoch's updates).
+    _compares_with_constant = False
 
-        None where the estimator has no such comparison (the perceptron, whose
-        loss counts the mistakes made along an epoch's updates).
+    def _constant_loss_sum(self, Y, sample_weight, means):
+        """The loss summed over rows of predicting ``means`` (the weighted mean targets).
+
+        Summed, not averaged, so that blocks of rows add up.
         """
-        return None
+        raise NotImplementedError
 
     def _publish(self, model):
         """Set the public weights from the model's (where they are not the same arrays)."""

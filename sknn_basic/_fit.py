@@ -28,7 +28,6 @@ changes nothing and the KeyboardInterrupt propagates.
 """
 
 import numpy as np
-from scipy.sparse import issparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
@@ -194,9 +193,7 @@ def _run(estimator, rows, X, Y, sample_weight, validation, random_state, increme
         on_epoch=on_epoch,
     )
     store_record(estimator, record, model)
-    # Rows elsewhere (Y is None) are not compared with a constant prediction.
-    if not (Y is not None and not incremental
-            and _warn_if_worse_than_constant(estimator, X, Y, sample_weight, record)):
+    if incremental or not _warn_if_worse_than_constant(estimator, rows, record):
         estimator._after_training(model, record.stop_reason, incremental)
 
 
@@ -232,10 +229,11 @@ def store_record(estimator, record, model):
 # ------------------------------------------------------------------ advice
 
 
-def _scale_advice(estimator, X):
-    """Advice for a fit whose steps overshoot, from the scale of its data."""
-    values = X.data if issparse(X) else X
-    largest = float(np.max(np.abs(values), initial=0.0))
+def _scale_advice(estimator, largest):
+    """Advice for a fit whose steps overshoot, from the scale of its data.
+
+    ``largest`` is the largest magnitude of a training feature.
+    """
     causes = []
     if largest > LARGE_SCALE:
         causes.append(
@@ -258,7 +256,7 @@ def _scale_advice(estimator, X):
             f"{' and '.join(causes)}, or {rate}.")
 
 
-def _warn_if_worse_than_constant(estimator, X, Y, sample_weight, record):
+def _warn_if_worse_than_constant(estimator, rows, record):
     """Warn where a fit ended worse than a constant prediction; True where it did.
 
     No model should: a constant is what the network gives with zero
@@ -267,11 +265,13 @@ def _warn_if_worse_than_constant(estimator, X, Y, sample_weight, record):
     fit's last training loss is compared with the constant's, measured
     by the same loss on the same weighted rows.
     """
-    if record.stop_reason in ("diverged", "interrupted") or not record.loss_curve:
+    if (not estimator._compares_with_constant or not record.loss_curve
+            or record.stop_reason in ("diverged", "interrupted")):
         return False
-    constant = estimator._constant_loss(Y, sample_weight)
+    # Measured where the rows are: block-wise sums on an engine of blocks.
+    constant = rows.constant_loss()
     final = record.loss_curve[-1]
-    if constant is None or not constant > 0 or not final > OVERSHOOT * constant:
+    if not constant > 0 or not final > OVERSHOOT * constant:
         return False
     what = ("always predicting the class priors" if hasattr(estimator, "classes_")
             else "always predicting the mean target")
@@ -286,7 +286,7 @@ def _warn_if_worse_than_constant(estimator, X, Y, sample_weight, record):
             and optimizer.learning_rate < optimizer.initial_learning_rate)
     )
     if overshot:
-        advice = _scale_advice(estimator, X)
+        advice = _scale_advice(estimator, rows.largest_feature())
     elif estimator.tol is None:
         # A loss still falling after exactly the max_iter epochs the user
         # asked for (tol=None, as the lessons' runs do): more epochs is the

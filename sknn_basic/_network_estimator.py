@@ -183,15 +183,15 @@ class NetworkMixin:
         """The weight magnitude that counts as divergence (see ``LayeredModel``)."""
         return 1e10
 
-    def _constant_loss(self, Y, sample_weight):
-        # The best constant output of each unit is its weighted mean target
-        # (the class priors of 0/1 targets), under the squared error and the
-        # log loss alike; the L2 term of zero weights is nil.
+    # The best constant output of each unit is its weighted mean target (the
+    # class priors of 0/1 targets), under the squared error and the log loss
+    # alike; the L2 term of zero weights is nil.
+    _compares_with_constant = True
+
+    def _constant_loss_sum(self, Y, sample_weight, means):
         weights = None if sample_weight is None else np.asarray(sample_weight, np.float64)
-        means = np.average(Y, axis=0, weights=weights)
         diff = np.broadcast_to(means, Y.shape) - Y
-        total = Y.shape[0] if weights is None else float(weights.sum())
-        return K.loss_sum(self._loss(), self._output_activation(), diff, Y, weights) / total
+        return K.loss_sum(self._loss(), self._output_activation(), diff, Y, weights)
 
     def _hidden_activation_name(self):
         return self._hidden_activation

@@ -938,3 +938,30 @@ def test_a_fit_on_a_cluster_secured_with_tls(binary, tls_client):
     with pytest.raises(OSError, match="TLS"):
         Client(tls_client.scheduler.address, security=Security.temporary(), timeout=5,
                set_as_default=False)
+
+
+@pytest.mark.parametrize("Est", [SigmoidGDClassifier, TwoLayerBackpropRegressor])
+def test_a_fit_worse_than_a_constant_warns_on_dask_as_in_memory(Est):
+    # Raw admissions-like features and a step far too long: both engines
+    # compare the final loss with the constant prediction's, measured on the
+    # same rows (block-wise on Dask), and give the same advice.
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(590, 115, 400), rng.normal(3.4, 0.4, 400),
+                         rng.randint(1, 5, 400)])
+    if Est is SigmoidGDClassifier:
+        y, est = (rng.uniform(size=400) < 0.32).astype(int), Est(learning_rate=5e5)
+    else:
+        y, est = X[:, 1] * 10 + rng.normal(size=400), Est(learning_rate=1e-2, max_iter=5)
+    est.set_params(batch_size=None, random_state=0)
+    messages = []
+    for rows, target in ((X, y), (blocks(X, UNEVEN[:3] + (400 - sum(UNEVEN[:3]),)),
+                                  blocks(y, UNEVEN[:3] + (400 - sum(UNEVEN[:3]),)))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            clone(est).fit(rows, target)
+        found = [str(w.message) for w in caught if "worse than that of always" in str(w.message)]
+        assert len(found) == 1, [str(w.message) for w in caught]
+        messages.append(found[0])
+    numbers = [re.findall(r"\d+\.?\d*(?:e[+-]?\d+)?", m) for m in messages]
+    assert re.sub(r"[\d.e+-]+", "#", messages[0]) == re.sub(r"[\d.e+-]+", "#", messages[1])
+    assert_allclose([float(v) for v in numbers[1]], [float(v) for v in numbers[0]], rtol=1e-6)

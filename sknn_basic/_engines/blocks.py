@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.utils.validation import _check_sample_weight, check_array, check_X_y
 
 from .._inputs import native
@@ -524,6 +525,16 @@ class BlockRows(Rows):
         training.total_weight = self.total_weight
         return training, None, None, training.n_samples, training.total_weight
 
+    def constant_loss(self):
+        rows = self.training_rows
+        total, sums = rows.reduce(_target_sums)
+        shell = _shell(self.estimator)
+        return rows.reduce(_constant_loss_sum, shell=shell, means=sums / total) / total
+
+    def largest_feature(self):
+        return float(max(self.runner.gather(self.training_rows.map(_largest_feature)),
+                         default=0.0))
+
     def model(self, inner, random_state, shuffle):
         return _BlockModel(inner, self.training_rows.n_samples, random_state, shuffle)
 
@@ -610,6 +621,16 @@ def _target_sums(block, weighted):
     Y = block.Y.astype(np.float64)
     w = block.w if weighted else np.ones(Y.shape[0])
     return float(np.sum(w)), w @ Y
+
+
+def _constant_loss_sum(block, shell, means, weighted):
+    """The block's loss sum of predicting the weighted mean targets ``means``."""
+    return float(shell._constant_loss_sum(block.Y, block.w if weighted else None, means))
+
+
+def _largest_feature(block, weighted):
+    values = block.X.data if issparse(block.X) else block.X
+    return float(np.max(np.abs(values), initial=0.0))
 
 
 def _squares(block, shell, mean, weighted):

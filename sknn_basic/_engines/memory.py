@@ -1,6 +1,7 @@
 """The engine of rows in this process: NumPy arrays, SciPy matrices, in-memory frames."""
 
 import numpy as np
+from scipy.sparse import issparse
 
 from .._split import check_split_sizes, split_for_validation
 from .._weights import (check_sample_weights, class_factors, in_training_dtype,
@@ -96,6 +97,16 @@ class MemoryRows(Rows):
         n_samples = self.X.shape[0]
         total_weight = float(n_samples if self.w is None else np.sum(self.w))
         return self.X, self.Y, self.w, n_samples, total_weight
+
+    def constant_loss(self):
+        w = None if self.w is None else np.asarray(self.w, np.float64)
+        total = float(self.X.shape[0] if w is None else w.sum())
+        means = np.average(self.Y, axis=0, weights=w)
+        return self.estimator._constant_loss_sum(self.Y, w, means) / total
+
+    def largest_feature(self):
+        values = self.X.data if issparse(self.X) else self.X
+        return float(np.max(np.abs(values), initial=0.0))
 
     def model(self, inner, random_state, shuffle):
         return inner

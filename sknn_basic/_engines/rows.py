@@ -53,6 +53,18 @@ class Rows:
         """``(X, Y, sample_weight, n_samples, total_weight)`` for the training loop."""
         raise NotImplementedError
 
+    def constant_loss(self):
+        """The training loss of predicting the weighted mean targets (the class priors).
+
+        What a fit's final loss is compared with (see
+        :func:`sknn_basic._fit.advise_after_training`).
+        """
+        raise NotImplementedError
+
+    def largest_feature(self):
+        """The largest magnitude of a training feature (the scale advice names it)."""
+        raise NotImplementedError
+
     def model(self, inner, random_state, shuffle):
         """The model the loop trains: ``inner`` itself, or a model that takes it to the rows."""
         raise NotImplementedError
