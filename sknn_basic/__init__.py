@@ -39,6 +39,7 @@ _EXPORTS = {
     "TwoLayerBackpropRegressor": "backprop",
     "expected_failed_checks": "utils",
     "explain_step": "explain",
+    "fetch_admissions": "datasets",
     "lessons_features": "datasets",
     "load_admissions": "datasets",
     "load_default_admissions": "datasets",

@@ -602,6 +602,12 @@ class BaseTrained(_DocumentationLink, BaseEstimator):
         )
         if overshot:
             advice = self._scale_advice(X)
+        elif self.tol is None:
+            # A loss still falling after exactly the max_iter epochs the user
+            # asked for (tol=None, as the lessons' runs do): more epochs is
+            # the only advice, and the user chose the count, as the max_iter
+            # warning, silent with tol=None, respects too.
+            return False
         else:
             # A loss that fell all along: the run ended before it got anywhere.
             advice = (

@@ -6,6 +6,9 @@ rank``.  That file is not shipped with the package.  Instead
 
 * :func:`load_admissions` reads (and thoroughly checks) a copy of it, or any
   file in the same format;
+* :func:`fetch_admissions` downloads the real file on first use from the
+  statistics site the course took it from, checks it against the published
+  facts, caches it and loads it;
 * :func:`make_admissions` draws a synthetic data set in the same format,
   calibrated to the published facts about the real file (rank proportions,
   means, standard deviations and correlation of ``gre`` and ``gpa``, and the
@@ -19,6 +22,7 @@ rank``.  That file is not shipped with the package.  Instead
 import csv
 import math
 import os
+import tempfile
 import warnings
 from numbers import Integral, Real
 
@@ -41,6 +45,7 @@ __all__ = [
     "ADMISSIONS_COLUMNS",
     "LESSON_FEATURES",
     "AdmissionsDataError",
+    "fetch_admissions",
     "load_admissions",
     "make_admissions",
     "load_default_admissions",
@@ -118,7 +123,7 @@ def load_admissions(path):
     its last cells empty (refused if one of the four columns is among them).
     A trailing comma makes one more, empty, field, so lines ending with a
     comma are refused unless the header ends with one too (the unnamed last
-    column is then ignored).  CSV quoting, ``\n``, ``\r\n`` or ``\r`` line
+    column is then ignored).  CSV quoting, ``\\n``, ``\\r\\n`` or ``\\r`` line
     ends, blank lines and a UTF-8 byte order mark are read as pandas reads
     them.  The check of the field counts reads the file once more, in
     blocks, so a hostile file fails in time proportional to its size and in
@@ -607,6 +612,243 @@ def load_default_admissions():
     (400, 4)
     """
     return make_admissions(400, random_state=_DEFAULT_SEED)
+
+
+#: Where the course took the admissions file from: UCLA's statistical
+#: consulting site (formerly stats.idre.ucla.edu).
+ADMISSIONS_URL = "https://stats.oarc.ucla.edu/stat/data/binary.csv"
+#: The environment variable that moves the cache folder of :func:`fetch_admissions`.
+DATA_HOME_ENV = "SKNN_BASIC_DATA"
+_CACHE_SUBFOLDER = "admissions"
+_CACHE_NAME = "binary.csv"
+# The real file is about 4 KB; a response many times larger is not it, and is
+# not read into memory.
+_MAX_DOWNLOAD_BYTES = 1 << 20
+
+
+def _data_home(data_home=None):
+    """The cache folder: ``data_home``, else $SKNN_BASIC_DATA, else ~/sknn_basic_data."""
+    if data_home is None:
+        data_home = os.environ.get(DATA_HOME_ENV) or os.path.join("~", "sknn_basic_data")
+    return os.path.abspath(os.path.expanduser(os.fspath(data_home)))
+
+
+def _logistic_coefficients(frame):
+    """Unpenalised logistic regression of admit on gre, gpa and rank (rank 1 the baseline).
+
+    Newton's method (iteratively reweighted least squares) on six
+    parameters: it converges to machine precision in a few steps, so the
+    result can be held to the published coefficients' last digit.
+    """
+    rank = frame["rank"].to_numpy()
+    X = np.column_stack([np.ones(len(frame)), frame["gre"], frame["gpa"],
+                         rank == 2, rank == 3, rank == 4]).astype(float)
+    y = frame["admit"].to_numpy(dtype=float)
+    beta = np.zeros(X.shape[1])
+    for _ in range(50):
+        p = expit(X @ beta)
+        hessian = (X * (p * (1.0 - p))[:, None]).T @ X
+        try:
+            step = np.linalg.solve(hessian, X.T @ (y - p))
+        except np.linalg.LinAlgError:
+            return None  # no unique fit: certainly not the published one
+        beta += step
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    return beta
+
+
+def _published_fact_differences(frame, header):
+    """What in ``frame`` differs from the published facts of the real file (data README).
+
+    Returns a list of ``"what: got X, published Y"`` strings, empty for the
+    course's file.  Each published figure is held to its last printed digit
+    (half a unit of it); the logistic coefficients, which the source rounded
+    slightly differently, to 1e-5, far below what changing one cell moves
+    them (a swap of two labels moves them by 5e-3 or more).
+    """
+    differences = []
+
+    def check(what, got, published, tolerance=0.0):
+        if not abs(got - published) <= tolerance:
+            differences.append(f"{what}: got {got:.6g}, published {published:.6g}")
+
+    if header != list(ADMISSIONS_COLUMNS):
+        differences.append(f"header: got {','.join(header)}, published admit,gre,gpa,rank")
+    check("rows", len(frame), 400)
+    if differences:
+        return differences
+    rank_counts = frame["rank"].value_counts().reindex(RANKS, fill_value=0).to_numpy()
+    for rank, got, published in zip(RANKS, rank_counts, _RANK_COUNTS):
+        check(f"rows of rank {rank}", int(got), int(published))
+    check("admitted", int(frame["admit"].sum()), 127)
+    gre, gpa = frame["gre"], frame["gpa"]
+    check("gre mean", gre.mean(), _GRE_MEAN, 0.05)
+    check("gre sd", gre.std(), _GRE_SD, 0.00005)
+    check("gpa mean", gpa.mean(), _GPA_MEAN, 0.00005)
+    check("gpa sd", gpa.std(), _GPA_SD, 0.0000005)
+    check("rows with gre 800", int((gre == _GRE_MAX).sum()), 25)
+    check("rows with gpa 4.00", int((gpa == _GPA_MAX).sum()), 28)
+    check("gre-gpa correlation", float(np.corrcoef(gre, gpa)[0, 1]), _GRE_GPA_CORR, 0.0005)
+    if differences:
+        return differences
+    rates = frame.groupby("rank")["admit"].mean().reindex(RANKS).to_numpy()
+    for rank, got, published in zip(RANKS, rates, (0.541, 0.358, 0.231, 0.179)):
+        check(f"admission rate of rank {rank}", got, published, 0.0005)
+    coefficients = _logistic_coefficients(frame)
+    if coefficients is None:
+        differences.append("logistic regression: no unique fit")
+        return differences
+    published = [_LOGIT_INTERCEPT, _LOGIT_GRE, _LOGIT_GPA, *_LOGIT_RANK[1:]]
+    names = ["intercept", "gre", "gpa", "rank_2", "rank_3", "rank_4"]
+    for name, got, want in zip(names, coefficients, published):
+        check(f"logistic coefficient of {name}", got, want, 1e-5)
+    return differences
+
+
+def _header_of(path):
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        return [name.strip() for name in handle.readline().strip().split(",")]
+
+
+def _checked_course_file(path, origin):
+    """``load_admissions(path)`` if the file is the course's, else AdmissionsDataError."""
+    try:
+        frame = load_admissions(path)
+    except AdmissionsDataError as exc:
+        raise AdmissionsDataError(
+            f"{origin} is not a readable admissions file: {exc}"
+        ) from None
+    differences = _published_fact_differences(frame, _header_of(path))
+    if differences:
+        shown = "; ".join(differences[:3])
+        more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
+        raise AdmissionsDataError(
+            f"{origin} is not the course's admissions file: it differs from the "
+            f"published facts ({shown}{more})."
+        )
+    return frame
+
+
+def _download(url, target, timeout):
+    """Fetch ``url`` into ``target`` through a temporary file in the same folder.
+
+    The file appears at ``target`` only once complete and checked (the
+    rename is atomic), so an interrupted or refused download leaves nothing
+    in the cache.
+    """
+    import urllib.request
+
+    folder = os.path.dirname(target)
+    os.makedirs(folder, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=".binary-", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                data = response.read(_MAX_DOWNLOAD_BYTES + 1)
+            if len(data) > _MAX_DOWNLOAD_BYTES:
+                raise AdmissionsDataError(
+                    f"the file at {url} is larger than {_MAX_DOWNLOAD_BYTES} bytes; the "
+                    f"admissions file is about 4 KB: it is not that file, and was not cached."
+                )
+            out.write(data)
+        frame = _checked_course_file(partial, f"the file downloaded from {url}")
+        os.replace(partial, target)
+    except BaseException:
+        # BaseException: a Ctrl-C mid-download must not leave a part file.
+        if os.path.exists(partial):
+            os.unlink(partial)
+        raise
+    return frame
+
+
+def fetch_admissions(data_home=None, *, url=ADMISSIONS_URL, download_if_missing=True,
+                     timeout=30.0):
+    """Load the course's real admissions file, downloading it on first use.
+
+    The file is the one the course took from UCLA's statistical consulting
+    site.  The first call downloads it (with the standard library only),
+    checks it against the published facts of the file, and keeps it in a
+    cache folder; later calls read the cached copy.
+
+    Parameters
+    ----------
+    data_home : str, os.PathLike or None, default=None
+        The cache folder.  None takes the environment variable
+        ``SKNN_BASIC_DATA``, or else ``~/sknn_basic_data``.  The file is kept
+        as ``admissions/binary.csv`` inside it.
+    url : str, default=ADMISSIONS_URL
+        Where to download the file from
+        (``https://stats.oarc.ucla.edu/stat/data/binary.csv``, formerly on
+        stats.idre.ucla.edu); point it at a mirror if that site moves.
+    download_if_missing : bool, default=True
+        If False and the file is not cached, raise :class:`OSError` instead
+        of downloading.
+    timeout : float, default=30.0
+        Seconds to wait for the server.
+
+    Returns
+    -------
+    frame : DataFrame of shape (400, 4)
+        As :func:`load_admissions` returns it: columns ``admit, gre, gpa,
+        rank``.
+
+    Raises
+    ------
+    AdmissionsDataError
+        If what arrived (or what is cached) is not the course's file: not
+        400 rows of ``admit,gre,gpa,rank``, or counts, means, standard
+        deviations, admission rates by rank or the logistic coefficients
+        that differ from the published ones.  A download that fails the check
+        is not cached.
+    OSError
+        If the file is not cached and cannot be downloaded (offline, the
+        server unreachable or answering with an error); the message says
+        where to put a copy by hand.
+
+    See Also
+    --------
+    load_admissions : Read a copy of the file (or any file in its format).
+    load_default_admissions : The synthetic twin used wherever no file is given.
+
+    Examples
+    --------
+    >>> from sknn_basic import fetch_admissions
+    >>> frame = fetch_admissions()  # doctest: +SKIP
+    >>> int(frame["admit"].sum()), len(frame)  # doctest: +SKIP
+    (127, 400)
+    """
+    if not isinstance(url, str) or not url:
+        raise TypeError(f"url must be a non-empty string, got {url!r}.")
+    target = _admissions_cache_path(data_home)
+    if os.path.exists(target):
+        return _checked_course_file(
+            target, f"the cached file {target!r} (delete it to download it again)"
+        )
+    by_hand = (
+        f"download {ADMISSIONS_URL} with a browser and save it as {target!r}, or "
+        f"load any copy with load_admissions(path)"
+    )
+    if not download_if_missing:
+        raise OSError(f"the admissions file is not cached at {target!r}; {by_hand}.")
+    import urllib.error
+
+    try:
+        return _download(url, target, timeout)
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        if isinstance(exc, urllib.error.HTTPError):
+            reason = f"the server answered HTTP {exc.code} {exc.reason}"
+        else:
+            reason = getattr(exc, "reason", None) or exc
+        raise OSError(
+            f"could not download the admissions file from {url} ({reason}); "
+            f"{by_hand}."
+        ) from None
+
+
+def _admissions_cache_path(data_home=None):
+    """Where :func:`fetch_admissions` keeps the file (see its ``data_home``)."""
+    return os.path.join(_data_home(data_home), _CACHE_SUBFOLDER, _CACHE_NAME)
 
 
 def _lessons_split_positions(n_rows, random_state, train_fraction):

@@ -120,22 +120,29 @@ class StepExplanation:
             }
         )
 
-    def to_text(self, precision=None, indent="  "):
+    def to_text(self, precision=6, indent="  ", width=100):
         """The quantities as aligned text lines: name, symbol, shape, value.
 
         Parameters
         ----------
-        precision : int or None, default=None
-            Significant digits; None prints each number in full (the
-            shortest text that reads back as the same float).
+        precision : int or None, default=6
+            Significant digits of each number, for reading: ``0.24`` rather
+            than ``0.24000000000000002``, and ``0`` for a zero of either
+            sign.  None prints each number in full (the shortest text that
+            reads back as the same float, ``-0.0`` included).
+            :meth:`to_frame` always keeps the full values.
         indent : str, default="  "
             Put before every line.
+        width : int or None, default=100
+            Characters per line: a longer value wraps onto further lines,
+            aligned under its start (at least 24 characters are left for the
+            value, whatever the width).  None never wraps.
 
         Returns
         -------
         str
-            One line per quantity; a matrix continues on further lines,
-            aligned under its first row.
+            One line per quantity; a matrix (or a wrapped vector) continues
+            on further lines, aligned under its first row.
         """
         name_width = max(len(q.name) for q in self.quantities)
         symbol_width = max(len(q.symbol) for q in self.quantities)
@@ -146,7 +153,9 @@ class StepExplanation:
                 return repr(float(value))
         else:
             def number(value):
-                return f"{float(value):.{precision}g}"
+                # + 0.0 turns -0.0 into 0.0: a sign without a value only
+                # puzzles a reader.
+                return f"{float(value) + 0.0:.{precision}g}"
 
         lines = []
         for q in self.quantities:
@@ -154,10 +163,11 @@ class StepExplanation:
                 f"{indent}{q.name:<{name_width}}  {q.symbol:<{symbol_width}}  "
                 f"{str(q.shape):<{shape_width}}  "
             )
+            room = 10**6 if width is None else max(width - len(head), 24)
             value = np.array2string(
                 q.value,
                 separator=", ",
-                max_line_width=10**6,
+                max_line_width=room,
                 threshold=10**6,
                 formatter={"float_kind": number},
             )
@@ -274,7 +284,8 @@ def _target(estimator, fitted, y, n_outputs):
     a kind named by string) lie in [0, 1], the range of the units' outputs.
     """
     if fitted and np.ndim(y) == 0:
-        classes = list(estimator.classes_)
+        # Python values, so that the message reads [0, 1], not [np.int64(0), ...].
+        classes = estimator.classes_.tolist()
         if y not in classes:
             raise ValueError(
                 f"y={y!r} is not among the classes this {type(estimator).__name__} "
@@ -302,12 +313,15 @@ def _learning_rate(kind, estimator, fitted, learning_rate):
     if learning_rate is None and estimator is not None:
         if fitted and hasattr(estimator, "learning_rate_"):
             learning_rate = estimator.learning_rate_
+        elif hasattr(estimator, "_initial_learning_rate"):
+            # The rate a fit on this one record starts with: the estimator's
+            # own rule, which also resolves learning_rate="auto" (one batch).
+            learning_rate = estimator._initial_learning_rate(1)
         else:
             learning_rate = estimator.learning_rate
-    if learning_rate is None or learning_rate == "auto":
+    if learning_rate is None:
         raise ValueError(
-            "explain_step needs a numeric learning rate: pass learning_rate=... "
-            "(learning_rate='auto' depends on the number of batches of a fit)."
+            f"explain_step({kind!r}, ...) needs a learning rate: pass learning_rate=..."
         )
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, Real):
         raise TypeError(f"learning_rate must be a number, got {learning_rate!r}.")
@@ -491,7 +505,10 @@ def explain_step(
         forward pass only (the lessons' S4).
     learning_rate : float or None, default=None
         The step size ``η``; None takes the fitted estimator's
-        ``learning_rate_`` or the estimator's ``learning_rate``.
+        ``learning_rate_``, or else the rate a fit of the estimator on this
+        one record starts with: its ``learning_rate``, and for
+        ``learning_rate="auto"`` what "auto" gives for one batch (2.0 for
+        :class:`~sknn_basic.SigmoidGDClassifier`).
     weights : array-like, list of two array-likes, or None, default=None
         Weights to start the step from instead of the estimator's: the unit's
         weights ``(n_features,)`` (or ``(n_features, n_units)``) for the

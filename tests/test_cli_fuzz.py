@@ -142,3 +142,26 @@ def test_paths_that_are_not_files(tmp_path, capsys, argv):
     out, err = capsys.readouterr()
     assert status == 2
     _check(status, out, err, argv)
+
+
+def test_gates_options(capsys):
+    # gates takes no data: its options alone, valid or not, and --data refused.
+    rng = np.random.default_rng(20261206)
+    values = {
+        "--epochs": ["1", "50", "0", "-3", "abc", "100001", "9" * 23],
+        "--learning-rate": ["0.1", "-inf", "nan", "0", "x", "1000.5"],
+        "--hidden": ["1", "3", "0", "-2", "1000000001", "9" * 23],
+        "--seed": ["0", "7", "-1", "4294967296", "1.5"],
+        "--data": ["binary.csv"],
+        "--bogus": [None],
+    }
+    for _ in range(30):
+        argv = ["gates"]
+        for option in rng.choice(list(values), size=int(rng.integers(0, 4)), replace=False):
+            value = rng.choice(values[option])
+            argv += [str(option)] if value is None else [str(option), str(value)]
+        if "--epochs" not in argv:
+            argv += ["--epochs", "50"]  # keep the fits short
+        status = main(argv + ["--quiet"])
+        out, err = capsys.readouterr()
+        _check(status, out, err, argv)

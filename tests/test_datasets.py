@@ -5,6 +5,7 @@ them from ``../shared`` next to the repository and are skipped when it is
 absent; the file itself is never copied into the repository.
 """
 
+import io
 import re
 import subprocess
 import sys
@@ -738,3 +739,183 @@ def test_ten_megabytes_of_extra_fields_fail_in_bounded_memory(tmp_path, head, ta
     # pandas took 26 s and 930 MB on 300 KB of such a file; the check reads
     # blocks of 4 MiB.
     assert int(peak) < 64e6
+
+
+# ------------------------------------------------------- fetch_admissions
+#
+# The file is served from a local HTTP server on 127.0.0.1 (a thread of this
+# process); no test touches the network.
+
+
+class _Server:
+    """A one-folder HTTP server in a thread; ``url(name)`` and ``requests``."""
+
+    def __init__(self, folder):
+        import functools
+        import http.server
+        import threading
+
+        server = self
+        self.requests = []
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):  # keep the test output clean
+                pass
+
+            def do_GET(self):
+                server.requests.append(self.path)
+                super().do_GET()
+
+        self._httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(folder))
+        )
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, name):
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/{name}"
+
+    def close(self):
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+
+@pytest.fixture
+def served(tmp_path, admissions_path):
+    """A server of a folder holding the real file (as binary.csv) and tampered copies."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    text = admissions_path.read_text()
+    (folder / "binary.csv").write_text(text)
+    lines = text.splitlines(keepends=True)
+    # One label flipped: the admitted count changes.
+    flipped = lines[:]
+    flipped[1] = ("1" if flipped[1][0] == "0" else "0") + flipped[1][1:]
+    (folder / "flipped.csv").write_text("".join(flipped))
+    # Two labels of the same rank swapped: every count, mean and rate stays,
+    # only the logistic coefficients tell.
+    frame = pd.read_csv(io.StringIO(text))
+    for rank in (1, 2, 3, 4):
+        rows = frame.index[frame["rank"] == rank]
+        admitted = rows[frame.loc[rows, "admit"] == 1]
+        rejected = rows[frame.loc[rows, "admit"] == 0]
+        i, j = admitted[0], rejected[0]
+        if frame.loc[i, ["gre", "gpa"]].tolist() != frame.loc[j, ["gre", "gpa"]].tolist():
+            break
+    swapped = frame.copy()
+    swapped.loc[[i, j], "admit"] = [0, 1]
+    (folder / "swapped.csv").write_text(swapped.to_csv(index=False))
+    (folder / "extra_column.csv").write_text(
+        "".join(line.rstrip("\n") + (",x\n" if k else ",note\n") for k, line in enumerate(lines))
+    )
+    (folder / "short.csv").write_text("".join(lines[:200]))
+    server = _Server(folder)
+    yield server
+    server.close()
+
+
+def test_fetch_downloads_verifies_caches_and_loads(served, tmp_path, admissions_path):
+    home = tmp_path / "home"
+    frame = datasets.fetch_admissions(data_home=home, url=served.url("binary.csv"))
+    assert_frame_equal(frame, load_admissions(admissions_path))
+    cached = home / "admissions" / "binary.csv"
+    assert cached.read_bytes() == admissions_path.read_bytes()
+    assert [p.name for p in cached.parent.iterdir()] == ["binary.csv"]  # no part file left
+    assert served.requests == ["/binary.csv"]
+    # The second call reads the cache: no request, even with an unusable url.
+    again = datasets.fetch_admissions(data_home=home, url=served.url("missing.csv"))
+    assert_frame_equal(again, frame)
+    assert served.requests == ["/binary.csv"]
+
+
+def test_the_environment_variable_moves_the_cache(served, tmp_path, monkeypatch):
+    monkeypatch.setenv("SKNN_BASIC_DATA", str(tmp_path / "elsewhere"))
+    datasets.fetch_admissions(url=served.url("binary.csv"))
+    assert (tmp_path / "elsewhere" / "admissions" / "binary.csv").is_file()
+    assert datasets._admissions_cache_path() == str(
+        tmp_path / "elsewhere" / "admissions" / "binary.csv"
+    )
+
+
+@pytest.mark.parametrize(
+    "name, complaint",
+    [
+        ("flipped.csv", "admitted: got 128, published 127"),
+        ("swapped.csv", "logistic coefficient"),
+        ("extra_column.csv", "header: got admit,gre,gpa,rank,note"),
+        ("short.csv", "rows: got 199, published 400"),
+    ],
+)
+def test_a_file_that_differs_is_refused_and_not_cached(served, tmp_path, name, complaint):
+    home = tmp_path / "home"
+    with pytest.raises(AdmissionsDataError, match="not the course's admissions file") as info:
+        datasets.fetch_admissions(data_home=home, url=served.url(name))
+    assert complaint in str(info.value)
+    assert served.url(name) in str(info.value)
+    assert list((home / "admissions").iterdir()) == []
+
+
+def test_a_tampered_cache_is_refused_with_advice(served, tmp_path):
+    home = tmp_path / "home"
+    datasets.fetch_admissions(data_home=home, url=served.url("binary.csv"))
+    cached = home / "admissions" / "binary.csv"
+    cached.write_text(cached.read_text().replace("0,380,3.61,3", "1,380,3.61,3", 1))
+    with pytest.raises(AdmissionsDataError, match="delete it to download it again"):
+        datasets.fetch_admissions(data_home=home, url=served.url("binary.csv"))
+
+
+def test_offline_is_one_clear_error_saying_where_to_put_the_file(tmp_path):
+    # A port nobody listens on: the connection is refused at once.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home = tmp_path / "home"
+    expected = str(home / "admissions" / "binary.csv")
+    with pytest.raises(OSError) as info:
+        datasets.fetch_admissions(data_home=home, url=f"http://127.0.0.1:{port}/binary.csv",
+                                  timeout=5)
+    message = str(info.value)
+    assert "could not download" in message and repr(expected) in message
+    assert datasets.ADMISSIONS_URL in message
+    assert not (home / "admissions" / "binary.csv").exists()
+    with pytest.raises(OSError, match="not cached"):
+        datasets.fetch_admissions(data_home=home, download_if_missing=False)
+
+
+def test_an_http_error_is_the_same_clear_error(tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    server = _Server(folder)
+    try:
+        with pytest.raises(OSError, match=r"could not download .*HTTP 404 .*save it as"):
+            datasets.fetch_admissions(data_home=tmp_path / "home", url=server.url("binary.csv"))
+    finally:
+        server.close()
+
+
+def test_an_oversized_response_is_refused_unread(tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "big.csv").write_bytes(b"admit,gre,gpa,rank\n" + b"0,380,3.61,3\n" * 100_000)
+    server = _Server(folder)
+    try:
+        with pytest.raises(AdmissionsDataError, match="larger than"):
+            datasets.fetch_admissions(data_home=tmp_path / "home", url=server.url("big.csv"))
+    finally:
+        server.close()
+    assert list((tmp_path / "home" / "admissions").iterdir()) == []
+
+
+def test_the_published_facts_hold_for_the_real_file(admissions_path):
+    frame = load_admissions(admissions_path)
+    assert datasets._published_fact_differences(frame, list(ADMISSIONS_COLUMNS)) == []
+
+
+def test_fetch_admissions_is_public():
+    import sknn_basic
+
+    assert sknn_basic.fetch_admissions is datasets.fetch_admissions
+    assert "fetch_admissions" in sknn_basic.__all__

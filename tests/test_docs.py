@@ -31,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -240,6 +241,66 @@ def test_getting_started_shows_the_real_command_output():
     )
     assert result.returncode == 0, result.stderr
     assert_same_lines(result.stdout.splitlines(), shown)
+
+
+def test_getting_started_shows_the_real_gates_output():
+    """The output block of ``sknn-basic gates`` (blank lines included) is what it prints."""
+    text = (DOCS / "getting_started.rst").read_text()
+    match = re.search(r":name: gates-output\n\n((?:(?:   .*)?\n)+?)(?=\S)", text)
+    assert match, "the gates-output block is missing"
+    shown = [line[3:] for line in match.group(1).rstrip("\n").split("\n")]
+    result = subprocess.run(
+        [sys.executable, "-m", "sknn_basic", "gates"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert_same_lines(result.stdout.rstrip("\n").split("\n"), shown)
+    assert "NOT learnt" in match.group(1) and max(map(len, shown)) <= 100
+
+
+def test_larger_than_memory_examples_run_as_pasted(dask_client, monkeypatch, capsys):
+    """The page's examples, run in order in one session, on the session's cluster.
+
+    The page starts its own ``LocalCluster``; here ``LocalCluster`` and
+    ``Client`` hand back the session's (tests never start another cluster),
+    and everything else runs as written, at the page's sizes.
+    """
+    import distributed
+
+    text = (DOCS / "user_guide" / "larger_than_memory.rst").read_text()
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?:   .*)?\n)+)", text)
+    assert len(blocks) >= 4
+    code = "\n".join(textwrap.dedent(block) for block in blocks)
+    # A local cluster in the code, the real cluster's address only in a comment.
+    assert "LocalCluster(" in blocks[0]
+    assert all("scheduler-address" not in line.split("#")[0] for line in code.splitlines())
+    assert "scheduler-address:8786" in code
+    monkeypatch.setattr(distributed, "LocalCluster", lambda *args, **kwargs: dask_client.cluster)
+
+    class SessionClient(distributed.Client):
+        # Client(...) is the session's client (an instance of the parent
+        # class, so __init__ does not run again); Client.current and the
+        # other class attributes stay those of distributed.
+        def __new__(cls, *args, **kwargs):
+            return dask_client
+
+    monkeypatch.setattr(distributed, "Client", SessionClient)
+    namespace = {"__name__": "__main__"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(code, "larger_than_memory.rst", "exec"), namespace)
+    escaped = [f"{w.category.__name__}: {w.message}" for w in caught
+               if issubclass(w.category, (ConvergenceWarning, RuntimeWarning))]
+    assert not escaped, escaped
+    import dask.array as da
+
+    assert namespace["X"].shape == (100_000, 10)
+    assert isinstance(namespace["labels"], da.Array)
+    # The printed score: well above the 0.5 of a constant answer (the data are
+    # drawn afresh on every run, without a seed, as pasted).
+    assert float(capsys.readouterr().out.split()[0]) > 0.75
+    assert namespace["post"].predict(namespace["X"]).shape == (100_000,)
+    assert set(namespace["search"].best_params_) == {"learning_rate"}
 
 
 # --------------------------------------------------------------------- build

@@ -9,6 +9,7 @@ the rounding of those sums (``STEP_RTOL``), not to the bit.  The lessons'
 worked examples must give the course's numbers.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -104,9 +105,9 @@ def test_fresh_weights_are_those_fit_starts_from(data, make):
     X, y = data
     estimator = make().set_params(max_iter=1, batch_size=None)
     rows = [0, int(np.flatnonzero(y != y[0])[0])]
-    # learning_rate="auto" is 2.0 for one full batch (SigmoidGDClassifier's docs).
-    rate = 2.0 if estimator.learning_rate == "auto" else None
-    step = explain_step(estimator, X[0], y[0], learning_rate=rate)
+    # No learning rate given: explain_step takes the one fit starts with, also
+    # for learning_rate="auto" (2.0 for one full batch, SigmoidGDClassifier's docs).
+    step = explain_step(estimator, X[0], y[0])
     estimator.fit(X[rows], y[rows], sample_weight=[1.0, 0.0])
     for name, value in _after(estimator).items():
         assert_same_step(step[name], value, name)
@@ -196,7 +197,6 @@ def test_given_biases_are_used():
         (lambda: explain_step("sigmoid", [np.nan], 1, weights=[1.0], learning_rate=1),
          "finite"),
         (lambda: explain_step("sigmoid", [1.0], 1, weights=[1.0]), "learning rate"),
-        (lambda: explain_step(SigmoidGDClassifier(), [1.0], 1), "learning_rate="),
         (lambda: explain_step("sigmoid", [1.0], 1, weights=[1.0], learning_rate=-1),
          "> 0"),
         (lambda: explain_step("backprop", [1.0], 1, weights=[[1.0]], learning_rate=1),
@@ -229,3 +229,43 @@ def test_a_label_the_model_did_not_learn_is_refused():
         with pytest.raises(ValueError, match="between 0 and 1"):
             explain_step(est, X[0], [7.0])
         assert explain_step(est, X[0], 1)["y"] == 1.0
+
+
+def test_an_estimator_at_its_defaults_is_explained_with_the_rate_fit_starts_with():
+    # Before, learning_rate="auto" was refused ("needs a numeric learning rate").
+    step = explain_step(SigmoidGDClassifier(random_state=0), [1.0, -2.0], 1)
+    assert step["learning_rate"] == 2.0
+    assert explain_step(TwoLayerBackpropClassifier(random_state=0), [1.0, -2.0], 1)[
+        "learning_rate"] == 0.5
+    assert explain_step(PerceptronClassifier(), [1.0, -2.0], 1)["learning_rate"] == 1.0
+
+
+def test_text_is_rounded_for_reading_and_the_frame_keeps_full_values():
+    step = explain_step("sigmoid", [0.1, 0.3, 0.0], 0.2, weights=[-0.8, 0.5, 0.3],
+                        learning_rate=0.5)
+    # The third input is 0: its step is -0.0 (a negative error term times 0).
+    assert np.signbit(step["delta_weights"][2]) and step["delta_weights"][2] == 0
+    text = step.to_text()
+    assert not re.search(r"-0(?![.\de])", text)  # no negative zero, however written
+    delta = next(line for line in text.splitlines() if "delta_weights" in line)
+    shown = [float(v) for v in re.findall(r"-?\d[\d.e-]*", delta.split("(3,)")[1])]
+    assert_allclose(shown, step["delta_weights"], rtol=5e-6, atol=0)  # 6 significant digits
+    assert delta.endswith(", 0]")
+    # Float noise is gone: 0.1 * -0.8 + 0.3 * 0.5 is 0.07000000000000001 in full.
+    h = next(line for line in text.splitlines() if line.split()[0] == "h")
+    assert step["h"] != 0.07 and h.endswith("  0.07")
+    full = step.to_text(precision=None)
+    assert repr(float(step["h"])) in full and "-0.0" in full
+    frame = step.to_frame()
+    assert frame.set_index("name").loc["h", "value"] == step["h"]  # unrounded
+    assert np.signbit(frame.set_index("name").loc["delta_weights", "value"][2])
+
+
+def test_text_wraps_to_the_width():
+    step = explain_step("sigmoid", np.linspace(-1, 1, 12), 1.0,
+                        weights=np.linspace(0.5, -0.5, 12) / 3, learning_rate=0.5)
+    for width in (80, 100):
+        lines = step.to_text(width=width).splitlines()
+        assert max(map(len, lines)) <= width
+        assert len(lines) > len(step)  # the 12-value vectors wrap
+    assert len(step.to_text(width=None).splitlines()) == len(step)

@@ -157,3 +157,24 @@ def test_a_fit_worse_than_the_class_priors_warns_about_the_features_scale():
         SigmoidGDClassifier(random_state=0, max_iter=200).fit(
             StandardScaler().fit_transform(X), y)
     del est
+
+
+def test_a_short_fit_of_the_epochs_asked_for_is_not_called_worse_than_a_constant():
+    # The lessons' S3 settings for ten epochs: the loss is still falling and
+    # above the priors', but tol=None asked for exactly these epochs.
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from sknn_basic import lessons_features, load_default_admissions
+
+    X_train, _, y_train, _ = lessons_features(load_default_admissions())
+    settings = dict(loss="squared_error", learning_rate=0.5, max_iter=10, batch_size=None,
+                    fit_intercept=False, random_state=42)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        SigmoidGDClassifier(tol=None, **settings).fit(X_train, y_train)
+    # With a tolerance, the run was meant to go on until it stopped improving.
+    with pytest.warns(ConvergenceWarning, match=r"worse than that of always predicting the "
+                      r"class priors.*still falling after 10 epoch\(s\): increase max_iter"):
+        SigmoidGDClassifier(tol=1e-12, **settings).fit(X_train, y_train)

@@ -42,8 +42,10 @@ runs = {
     "50: too large": unit(50.0),
 }
 for label, model in runs.items():
-    print(f"learning rate {label:16s} loss after 10 epochs {model.loss_curve_[10]:.3f}, "
-          f"after 100 epochs {model.loss_curve_[-1]:.3f}")
+    # Epochs count from 0: loss_curve_[e] is the loss of epoch e, here (a full
+    # batch) the loss before its update, so after e updates.
+    print(f"learning rate {label:16s} loss at epoch 10 {model.loss_curve_[10]:.3f}, "
+          f"at epoch {len(model.loss_curve_) - 1} {model.loss_curve_[-1]:.3f}")
 
 # %%
 # The adaptive schedule rescues the large step
@@ -82,7 +84,7 @@ for label, model in runs.items():
 ax_constant.plot(rescued.loss_curve_, linestyle="--", color="black",
                  label="adaptive, starting at 50")
 ax_constant.set_yscale("log")
-ax_constant.set_xlabel("epoch")
+ax_constant.set_xlabel("epoch (from 0, the index of loss_curve_)")
 ax_constant.set_ylabel("training log loss (log scale)")
 ax_constant.set_title("SigmoidGDClassifier")
 ax_constant.legend(loc="upper right", fontsize=8, framealpha=0.9)

@@ -51,8 +51,9 @@ print(f"best validation accuracy {long_run.best_validation_score_:.3f} at epoch 
 # With the default ``tol`` and ``n_iter_no_change=10``, training stops once
 # the validation accuracy has not improved for ten epochs.
 stopped = TwoLayerBackpropClassifier(max_iter=1000, **common).fit(X, y)
-print(f"early stopping ended training after {stopped.n_iter_} epochs "
-      f"(best validation accuracy {stopped.best_validation_score_:.3f})")
+last = stopped.n_iter_ - 1  # epochs count from 0, as the index of loss_curve_
+print(f"early stopping ran {stopped.n_iter_} epochs, 0 to {last}, and stopped after "
+      f"epoch {last} (best validation accuracy {stopped.best_validation_score_:.3f})")
 
 # %%
 # The curves
@@ -63,7 +64,7 @@ ax_loss.plot(epochs, train_loss, label="training loss (loss_curve_)")
 ax_loss.plot(epochs, validation_loss, label="validation loss (validation_loss_curve_)")
 ax_loss.axvline(best_loss_epoch, color="grey", linestyle=":",
                 label=f"lowest validation loss (epoch {best_loss_epoch})")
-ax_loss.set_xlabel("epoch")
+ax_loss.set_xlabel("epoch (from 0, the index of loss_curve_)")
 ax_loss.set_ylabel("mean log loss")
 ax_loss.set_ylim(0, 1.1 * max(train_loss.max(), validation_loss.max()))
 ax_loss.legend()
@@ -73,9 +74,9 @@ ax_score.plot(epochs, long_run.validation_scores_, color="tab:green",
               label="validation accuracy (validation_scores_)")
 ax_score.axvline(best_score_epoch, color="tab:green", linestyle=":",
                  label=f"best, kept by the estimator (epoch {best_score_epoch})")
-ax_score.axvline(stopped.n_iter_ - 1, color="tab:red", linestyle="--",
-                 label=f"default rule stops (epoch {stopped.n_iter_ - 1})")
-ax_score.set_xlabel("epoch")
+ax_score.axvline(last, color="tab:red", linestyle="--",
+                 label=f"default rule stops after epoch {last}")
+ax_score.set_xlabel("epoch (from 0)")
 ax_score.set_ylabel("accuracy on the held-out 30 %")
 ax_score.legend(loc="lower right")
 ax_score.set_title("Validation accuracy")

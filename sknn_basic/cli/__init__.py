@@ -1,15 +1,17 @@
 """The ``sknn-basic`` command line: train, reproduce, compare and explain the lessons' models.
 
-Four commands, each in its own module, composing the package's public pieces
+Five commands, each in its own module, composing the package's public pieces
 (no algorithm lives here: the package parses, composes and prints):
 
 ``sknn-basic train [perceptron|sigmoid|backprop|all]``
     Prepare the data the lessons' way (:func:`~sknn_basic.datasets.lessons_features`),
-    train each model with ``verbose=1`` (the training loss at ten evenly
-    spaced epochs, flagged when it rises), then print its test accuracy and
-    that of its scikit-learn counterpart on the same split (:mod:`.train`).
-``sknn-basic reproduce --data PATH``
-    Rerun the lessons' S3 and S6 runs on the real file and check every figure
+    print the majority-class baseline, train each model (the training loss
+    at ten evenly spaced epochs, the perceptron's as mistakes), then print its
+    test accuracy and that of its scikit-learn counterpart, set like it, on
+    the same split (:mod:`.train`).
+``sknn-basic reproduce [--data PATH]``
+    Rerun the lessons' S3 and S6 runs on the real file (by default the copy
+    :func:`~sknn_basic.datasets.fetch_admissions` caches) and check every figure
     against the course's published numbers (:mod:`.reproduce`).
 ``sknn-basic compare``
     Stratified K-fold cross-validation of the three estimators and their
@@ -18,6 +20,10 @@ Four commands, each in its own module, composing the package's public pieces
 ``sknn-basic explain {perceptron,sigmoid,backprop}``
     Every quantity of one training step on one record, under the lessons'
     names (:mod:`.explain`, built on :func:`sknn_basic.explain.explain_step`).
+``sknn-basic gates``
+    The perceptron learns AND, OR and NOT and fails XOR; a network with one
+    hidden layer learns XOR: each truth table learnt, and with ``--plot``
+    each gate's decision boundary (:mod:`.gates`).
 
 The models, their settings and counterparts are one registry
 (:mod:`._registry`); printing, warnings and the one "fit, collect warnings,
@@ -42,9 +48,9 @@ __all__ = ["main"]
 
 
 def _commands():
-    from . import compare, explain, reproduce, train
+    from . import compare, explain, gates, reproduce, train
 
-    return (train, reproduce, compare, explain)
+    return (train, reproduce, compare, explain, gates)
 
 
 def _run(argv):

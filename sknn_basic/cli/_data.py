@@ -1,9 +1,11 @@
-"""The data of a command: the file (or the synthetic set) and the lessons' split.
+"""The data of a command: the file (or the synthetic set), the lessons' split, the baseline.
 
 Data a command cannot use are refused here with advice the command-line user
 can follow (a larger ``--data`` file, fewer ``--cv`` folds), before a library
 function would give advice meant for Python callers.
 """
+
+import numpy as np
 
 from ._errors import UsageError
 
@@ -51,3 +53,44 @@ def lesson_split(printer, frame, where):
 def describe(path):
     """How messages name the data: the file, or the synthetic data."""
     return "the synthetic data" if path is None else repr(str(path))
+
+
+def accuracy_text(y_true, y_pred):
+    correct = int(np.sum(np.asarray(y_true) == np.asarray(y_pred)))
+    total = len(y_true)
+    return f"{correct / total:.4f} ({correct} of {total} test rows)"
+
+
+def majority_baseline(y_train, y_test):
+    """``(accuracy, text)`` of always answering the training rows' majority class."""
+    values, counts = np.unique(np.asarray(y_train), return_counts=True)
+    majority = values[np.argmax(counts)]
+    answer = {0: '"not admitted" (0)', 1: '"admitted" (1)'}.get(int(majority), repr(majority))
+    predicted = np.full(len(y_test), majority)
+    accuracy = float(np.mean(np.asarray(y_test) == predicted))
+    return accuracy, (
+        f"Baseline: always answering {answer}, the majority class of the training "
+        f"rows, scores {accuracy_text(y_test, predicted)}"
+    )
+
+
+def baseline_verdict(scores, baseline):
+    """A sentence for the models at or below the baseline, or None.
+
+    Parameters
+    ----------
+    scores : list of (str, float)
+        ``(who, test accuracy)``.
+    baseline : float
+        The majority-class accuracy.
+    """
+    low = [who for who, score in scores if score <= baseline]
+    if not low:
+        return None
+    subject = " and ".join(low)
+    verb = "is" if len(low) == 1 else "are"
+    return (
+        f"Note: {subject} {verb} at or below the baseline {baseline:.4f}: on these test "
+        f"rows {'it does' if len(low) == 1 else 'they do'} no better than always giving "
+        f"the majority answer"
+    )

@@ -5,7 +5,7 @@ one is allocated as weights (a few copies: the weights, their initial draw,
 gradients, momentum, and the scikit-learn counterpart's weights, gradients
 and Adam moments) and as hidden-layer outputs and error terms for the rows
 of each pass (every training row for the epoch's loss, the rows of a chunk
-of the batch, the test rows when predicting, the counterpart's mini-batch).
+of the batch, the test rows when predicting, the counterpart's batch).
 :func:`check_network_fits` estimates that memory from the sizes alone and
 raises :class:`~._errors.NotEnoughMemory` (exit status 3, with advice) when it exceeds
 what the machine has available, instead of letting the kernel kill the
@@ -23,10 +23,8 @@ _FLOAT = 8
 #: counterpart's (weights, gradient, two Adam moments).
 _WEIGHT_COPIES = 9
 #: Rows of a chunk of a large batch (sknn_basic._network sums the gradient
-#: of a batch in chunks of at most this many rows) and of MLPClassifier's
-#: mini-batch.
+#: of a batch in chunks of at most this many rows).
 _CHUNK_ROWS_MAX = 8192
-_COUNTERPART_BATCH = 200
 
 
 def available_bytes():
@@ -95,7 +93,9 @@ def network_bytes(n_hidden, n_features, n_train, n_test):
     """
     weights = (n_features + 1) * n_hidden + (n_hidden + 1)
     chunk = min(n_train, _CHUNK_ROWS_MAX)
-    hidden_rows = n_train + 2 * chunk + n_test + 2 * min(n_train, _COUNTERPART_BATCH)
+    # MLPClassifier takes the batch of ours (train sets it like ours), at
+    # most every training row: its activations and error terms, one row each.
+    hidden_rows = n_train + 2 * chunk + n_test + 2 * n_train
     return _FLOAT * (_WEIGHT_COPIES * weights + hidden_rows * n_hidden)
 
 

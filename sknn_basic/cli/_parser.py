@@ -196,5 +196,6 @@ def parse(parser, argv):
     if extras:
         raise ParseError(f"unrecognized arguments: {' '.join(extras)}", prog)
     if command is None:
-        raise ParseError("a COMMAND is required: train, reproduce, compare or explain", PROG)
+        raise ParseError("a COMMAND is required: train, reproduce, compare, explain or gates",
+                         PROG)
     return args

@@ -1,4 +1,4 @@
-"""``--plot FILE.png``: the pictures of ``train`` and ``compare``.
+"""``--plot FILE.png``: the pictures of ``train``, ``compare`` and ``gates``.
 
 matplotlib is optional (the extra ``plot``).  :func:`check_plot_path` runs
 before any training, so that a missing matplotlib or an unwritable path is
@@ -50,31 +50,45 @@ def _save(figure, canvas_class, path):
         raise UsageError(f"--plot: cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
+def save_figure(path, draw, size):
+    """Save what ``draw(figure)`` draws on a new figure of ``size`` inches."""
+    Figure, FigureCanvasAgg = _matplotlib()
+    figure = Figure(figsize=size, layout="constrained")
+    draw(figure)
+    _save(figure, FigureCanvasAgg, path)
+
+
 def save_loss_curves(path, curves):
     """One panel per model: its training loss per epoch, and validation loss if any.
+
+    Epochs count from 0, as ``loss_curve_``'s index and the printed lines do:
+    the point at epoch ``e`` is ``loss_curve_[e]``.
 
     Parameters
     ----------
     path : Path
         The PNG file.
-    curves : list of (str, str, list, list or None)
-        ``(model, what the loss is, loss_curve_, validation_loss_curve_)``.
+    curves : list of (str, str, list, list or None, str or None)
+        ``(model, what the loss is, loss_curve_, validation_loss_curve_,
+        a sentence under the panel)``.
     """
     Figure, FigureCanvasAgg = _matplotlib()
-    figure = Figure(figsize=(5.0 * len(curves), 4.0), layout="constrained")
+    figure = Figure(figsize=(5.0 * len(curves), 4.3), layout="constrained")
     axes = figure.subplots(1, len(curves), squeeze=False)[0]
-    for ax, (model, what, training, validation) in zip(axes, curves):
-        epochs = range(1, len(training) + 1)
-        ax.plot(epochs, training, label="training", color="tab:blue")
+    for ax, (model, what, training, validation, note) in zip(axes, curves):
+        ax.plot(range(len(training)), training, label="training", color="tab:blue")
         if validation:
-            ax.plot(range(1, len(validation) + 1), validation, label="validation",
+            ax.plot(range(len(validation)), validation, label="validation",
                     color="tab:orange")
         ax.set_title(model)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("epoch (from 0: the point at e is loss_curve_[e])")
         # Long descriptions on two lines, or the panel's height cuts them.
         ax.set_ylabel(textwrap.fill(what, 38))
         ax.grid(alpha=0.3)
         ax.legend()
+        if note:
+            ax.text(0.5, -0.2, textwrap.fill(note, 60), transform=ax.transAxes,
+                    ha="center", va="top", fontsize="small", style="italic")
     _save(figure, FigureCanvasAgg, path)
 
 

@@ -23,33 +23,81 @@ OPTION_PARAMS = {
 }
 
 
-# The counterparts: ``counterpart(estimator)`` is the one ``train`` compares
-# a trained estimator with (same seed and hidden size where it has them);
-# ``counterpart(None)`` the one ``compare`` cross-validates, at its defaults.
+# The counterparts: ``counterpart(estimator, n_rows)`` is the one ``train``
+# compares a trained estimator with, set like it wherever scikit-learn has
+# the same setting (the same rule, averaging, step, epochs, batch, penalty,
+# seed); ``counterpart(None)`` the one ``compare`` cross-validates, at its
+# defaults as ours are.  What still differs is said by ``differences``.
 
 
-def _perceptron_counterpart(estimator):
-    from sklearn.linear_model import Perceptron
+def _perceptron_counterpart(estimator, n_rows=None):
+    from sklearn.linear_model import Perceptron, SGDClassifier
 
-    return Perceptron(random_state=0 if estimator is None else estimator.random_state)
+    if estimator is None:
+        return Perceptron(random_state=0)
+    common = dict(max_iter=estimator.max_iter, tol=None, random_state=estimator.random_state,
+                  shuffle=estimator.shuffle, fit_intercept=estimator.fit_intercept)
+    if estimator.average:
+        # Perceptron has no averaging: SGDClassifier with the perceptron loss,
+        # no penalty and a constant step is Rosenblatt's rule, and it averages.
+        return SGDClassifier(loss="perceptron", penalty=None, learning_rate="constant",
+                             eta0=estimator.learning_rate, average=True, **common)
+    return Perceptron(eta0=estimator.learning_rate, **common)
 
 
-def _sigmoid_counterpart(estimator):
+def _sigmoid_counterpart(estimator, n_rows=None):
+    import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(random_state=0) if estimator is None else LogisticRegression()
+    if estimator is None:
+        return LogisticRegression(random_state=0)
+    # No penalty (C=inf) and the unit's bias setting, as the sigmoid unit has.
+    return LogisticRegression(C=np.inf, fit_intercept=estimator.fit_intercept)
 
 
-def _backprop_counterpart(estimator):
+def _backprop_counterpart(estimator, n_rows=None):
     from sklearn.neural_network import MLPClassifier
 
     if estimator is None:
         return MLPClassifier(random_state=0)
+    batch = estimator.batch_size
     return MLPClassifier(
         hidden_layer_sizes=(estimator.n_hidden,),
         activation="logistic",
+        solver="sgd",
+        learning_rate_init=estimator.learning_rate,
+        momentum=estimator.momentum,
+        nesterovs_momentum=estimator.nesterovs_momentum,
+        alpha=estimator.alpha,
+        batch_size=n_rows if batch is None else (min(200, n_rows) if batch == "auto" else batch),
+        max_iter=estimator.max_iter,
+        # Every epoch runs, as ours with tol=None.
+        tol=0.0,
+        n_iter_no_change=estimator.max_iter,
         random_state=estimator.random_state,
     )
+
+
+def _perceptron_differences(estimator):
+    if estimator.average:
+        return ("the averaged perceptron on both sides: the same rule, step, epochs and "
+                "seed; the order of the rows in each epoch differs")
+    return "Rosenblatt's rule on both sides: the same step, epochs and seed; the row order differs"
+
+
+def _sigmoid_differences(estimator):
+    if estimator.loss == "squared_error":
+        return ("one sigmoid unit on both sides, no penalty, the same bias setting; "
+                "scikit-learn minimises the log loss to convergence, the lessons' unit "
+                "descends the squared error for a fixed number of epochs")
+    return ("one sigmoid unit and the log loss on both sides, no penalty; scikit-learn "
+            "solves to convergence, the unit descends for a fixed number of epochs")
+
+
+def _backprop_differences(estimator):
+    return ("the same hidden layer of sigmoid units, loss, batch, step, momentum, "
+            "penalty and epochs; the initial weights are drawn differently, and "
+            "scikit-learn's step stays constant")
 
 
 @dataclass(frozen=True)
@@ -71,9 +119,12 @@ class ModelSpec:
     lesson_settings : dict
         Parameters of the lessons' run of this model (``explain``).
     counterpart : callable
-        ``counterpart(estimator)``: the scikit-learn estimator ``train``
-        compares the trained one with; ``counterpart(None)``: the one
-        ``compare`` cross-validates.
+        ``counterpart(estimator, n_rows)``: the scikit-learn estimator
+        ``train`` compares the trained one with, set like it; ``counterpart(None)``:
+        the one ``compare`` cross-validates.
+    differences : callable
+        ``differences(estimator)``: one line on what the two sides of
+        ``train``'s comparison share and what still differs.
     options : tuple of str
         The options (argparse destinations) that apply to this model.
     """
@@ -85,6 +136,7 @@ class ModelSpec:
     train_settings: dict
     lesson_settings: dict
     counterpart: object
+    differences: object
     options: tuple = field(default=("epochs", "learning_rate", "seed"))
 
     def estimator_class(self):
@@ -119,12 +171,14 @@ MODELS = {
             class_name="PerceptronClassifier",
             counterpart_name="Perceptron",
             help="Rosenblatt's perceptron (PerceptronClassifier; compared with "
-            "sklearn's Perceptron)",
+            "sklearn's Perceptron, or SGDClassifier(loss='perceptron', average=True) "
+            "when averaged)",
             train_settings=dict(average=True, max_iter=100, tol=None, random_state=0),
             # Rosenblatt's rule as the lessons' gates (S1): a bias, step 1,
             # records in the file's order.
             lesson_settings=dict(learning_rate=1.0, shuffle=False, tol=None, random_state=0),
             counterpart=_perceptron_counterpart,
+            differences=_perceptron_differences,
         ),
         ModelSpec(
             name="sigmoid",
@@ -135,6 +189,7 @@ MODELS = {
             train_settings=dict(S3_PARAMS),
             lesson_settings=dict(S3_PARAMS),
             counterpart=_sigmoid_counterpart,
+            differences=_sigmoid_differences,
         ),
         ModelSpec(
             name="backprop",
@@ -145,6 +200,7 @@ MODELS = {
             train_settings=dict(batch_size=None, max_iter=100, tol=None, random_state=0),
             lesson_settings=dict(S6_PARAMS),
             counterpart=_backprop_counterpart,
+            differences=_backprop_differences,
             options=("epochs", "learning_rate", "hidden", "seed"),
         ),
     )

@@ -15,10 +15,13 @@ from .._lessons import WORKED_EXAMPLES, s4_example
 EXAMPLES = {
     "S2": ("sigmoid", "one gradient-descent step of one sigmoid unit, squared error, no bias"),
     "S4": ("backprop", "the forward pass of a 4-3-2 sigmoid network, no biases "
-           "(the lessons give no target: no error, no step)"),
-    "S5": ("backprop", "one backpropagation step of a 3-2-1 sigmoid network, squared "
-           "error, no biases"),
+           "(no target: no step)"),
+    "S5": ("backprop", "one backprop step of a 3-2-1 sigmoid network (squared "
+           "error, no biases)"),
 }
+
+#: Characters per line of the printed quantities (wider values wrap).
+TEXT_WIDTH = 100
 
 #: Options that choose a record or weights of the admissions data, which a
 #: worked example brings itself.
@@ -58,6 +61,11 @@ def add_parser(commands):
         help="start the step from the weights after E epochs of training on the "
         f"lessons' training rows, from 0 to {_parser.EPOCHS_MAX} (default: 0, the "
         "initial weights)",
+    )
+    explain.add_argument(
+        "--full-precision", action="store_true",
+        help="print every number in full (the shortest text that reads back as the "
+        "same float) instead of rounded to 6 significant digits",
     )
     explain.add_argument(
         "--lessons-example", choices=list(EXAMPLES),
@@ -107,7 +115,7 @@ def run(args, printer):
     )
     printer.say(f"Model: {one_line(repr(estimator))}")
     printer.say(f"Weights: {weights}")
-    _print_step(printer, step)
+    _print_step(printer, step, args.full_precision)
     return OK
 
 
@@ -139,12 +147,16 @@ def _run_example(args, printer, explain_step):
     )
     step = explain_step(model, x, y, weights=weights, learning_rate=learning_rate)
     printer.say(f"The lessons' example {name}: {what}")
-    _print_step(printer, step)
+    _print_step(printer, step, args.full_precision)
     return OK
 
 
-def _print_step(printer, step):
-    printer.say("One training step, in the lessons' order (name, formula, shape, value):"
-                if "error" in step else "The forward pass (name, formula, shape, value):")
-    for line in step.to_text().splitlines():
+def _print_step(printer, step, full_precision):
+    rounded = "" if full_precision else " (6 significant digits)"
+    printer.say(f"One training step in the lessons' order: name, formula, shape, value{rounded}"
+                if "error" in step else
+                f"The forward pass: name, formula, shape, value{rounded}")
+    # TEXT_WIDTH: the lines fit a terminal of 100 columns and the documentation's pages.
+    for line in step.to_text(precision=None if full_precision else 6,
+                             width=TEXT_WIDTH).splitlines():
         printer.result(line)

@@ -1,8 +1,11 @@
 """``sknn-basic reproduce``: rerun the lessons' S3 and S6 runs and check every figure."""
 
+import os
+
 import numpy as np
 
 from . import _data, _parser
+from ._data import baseline_verdict, majority_baseline
 from ._errors import MISMATCH, OK, UsageError
 from ._registry import MODELS
 from .._lessons import LESSON_FEATURES, LESSON_FIGURES
@@ -18,9 +21,10 @@ def add_parser(commands):
         "reproduce",
         parents=[
             _parser.data_parent(
-                required=True,
-                help="the real admissions CSV file (binary.csv); required, since the "
-                "synthetic data cannot reproduce the course's numbers",
+                help="the real admissions CSV file (binary.csv); default: the copy "
+                "fetch_admissions() keeps in its cache folder, downloaded from UCLA's "
+                "statistics site on first use (the synthetic data cannot reproduce "
+                "the course's numbers)",
             ),
             _parser.quiet_parent(),
         ],
@@ -83,38 +87,72 @@ def _s6_figures(s6, X_test, y_test):
     return lines
 
 
-#: The two runs: label, model, title, and how to read its figures.
+#: How S3's two loss figures relate (printed under its title).
+S3_LOSS_NOTE = (
+    "(Epochs count from 0. 'train MSE after epoch e' is the lessons' mean of "
+    "(y - o)^2 after epoch e's update, which is 2 x loss_curve_[e + 1]; "
+    "'sknn-basic train sigmoid' prints loss_curve_[e] as 'Epoch e', half the "
+    "MSE before that update.)"
+)
+
+#: The two runs: label, model, title, a note under the title, and how to read its figures.
 RUNS = (
     ("S3", "sigmoid", "S3: one sigmoid unit, no bias, squared error, full-batch gradient "
-     "descent, learning rate 0.5, 1000 epochs, seed 42", _s3_figures),
+     "descent, learning rate 0.5, 1000 epochs, seed 42", S3_LOSS_NOTE, _s3_figures),
     ("S6", "backprop", "S6: 6-2-1 sigmoid network, no biases, squared error, full-batch "
-     "backpropagation, learning rate 0.005, 900 epochs, seed 21", _s6_figures),
+     "backpropagation, learning rate 0.005, 900 epochs, seed 21", None, _s6_figures),
 )
+
+
+def _course_file(printer):
+    """The course's file from fetch_admissions' cache, downloaded on first use."""
+    from .. import datasets
+
+    path = datasets._admissions_cache_path()
+    cached = os.path.exists(path)
+    # The url read at call time, so that a test can point it at a local server.
+    frame = printer.run("data", lambda: datasets.fetch_admissions(url=datasets.ADMISSIONS_URL),
+                        progress=None if cached else "downloading the admissions file ...")
+    origin = "cached" if cached else f"downloaded from {datasets.ADMISSIONS_URL}"
+    return frame, (f"Data: the course's file, {path} ({origin}; {len(frame)} rows, "
+                   f"{int(frame['admit'].sum())} admitted)")
 
 
 def run(args, printer):
     """Rerun S3 and S6; returns 0 when every figure matches, 1 otherwise."""
-    frame, data_text = _data.load(printer, args.data)
+    if args.data is None:
+        frame, data_text = _course_file(printer)
+    else:
+        frame, data_text = _data.load(printer, args.data)
     X_train, X_test, y_train, y_test = _data.lesson_split(
         printer, frame, _data.describe(args.data)
     )
     printer.say(data_text)
     figures = []
-    for label, model, title, read in RUNS:
+    scores = []
+    for label, model, title, note, read in RUNS:
         spec = MODELS[model]
         estimator = spec.make(spec.lesson_settings)
         printer.run(label, lambda: estimator.fit(X_train, y_train),
                     progress=f"rerunning {label} ...")
-        figures.append((title, read(estimator, X_test, y_test)))
+        figures.append((title, note, read(estimator, X_test, y_test)))
+        scores.append((label, float(estimator.score(X_test, y_test))))
 
     total = matched = 0
-    for title, lines in figures:
+    for title, note, lines in figures:
         printer.result(title)
+        if note:
+            printer.say(note)
         for label, value, target in lines:
             line, ok = _figure_line(label, value, target)
             printer.result(line)
             total += 1
             matched += ok
+    baseline, baseline_text = majority_baseline(y_train, y_test)
+    printer.result(baseline_text)
+    verdict = baseline_verdict(scores, baseline)
+    if verdict is not None:
+        printer.result(verdict)
     if matched == total:
         printer.result(f"All {total} figures match the lessons (tolerance {TOLERANCE_TEXT}).")
         return OK
