@@ -404,3 +404,38 @@ def test_a_deep_full_batch_fit_on_dask_equals_memory(dask_client, three_classes)
         assert_allclose(on_dask.loss_curve_, memory.loss_curve_, rtol=1e-10)
     with pytest.raises(ValueError, match="multilabel targets in memory only"):
         BackpropClassifier((4,)).fit(Xd, da.from_array(np.eye(3, dtype=int)[y], chunks=70))
+
+
+# -------------------------------------------------------------------- explain
+
+
+def test_explain_of_one_hidden_layer_is_the_lessons(three_classes):
+    from sknn_basic.explain import explain_step
+
+    X, y = three_classes
+    deep = explain_step(BackpropClassifier((4,), random_state=0), X[0], y[0])
+    two = explain_step(TwoLayerBackpropClassifier(4, random_state=0), X[0], y[0])
+    assert deep.names() == two.names()
+    assert "hidden_error_term" in deep.names()
+    for name in deep.names():
+        assert_array_equal(deep[name], two[name])
+
+
+@pytest.mark.parametrize("sizes", [(4, 3), (5, 4, 3)])
+def test_explain_steps_through_every_hidden_layer_as_partial_fit_does(sizes, three_classes):
+    from sknn_basic.explain import explain_step
+
+    X, y = three_classes
+    net = BackpropClassifier(sizes, momentum=0.0, replay_size=0, alpha=1e-3, max_iter=3,
+                             random_state=0).fit(X, y)
+    step = explain_step(net, X[0], y[0])
+    n = len(sizes) + 1
+    assert [f"hidden_error_term_{i}" for i in range(len(sizes), 0, -1)] == [
+        name for name in step.names() if name.startswith("hidden_error_term")]
+    # Without a replay memory, partial_fit trains on the one record alone.
+    net.partial_fit(X[:1], y[:1])
+    for i in range(n):
+        assert_allclose(step[f"new_weights_{i + 1}"], net.coefs_[i], rtol=1e-12, atol=1e-15)
+        assert_allclose(step[f"new_bias_{i + 1}"], net.intercepts_[i], rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match=rf"one array per layer \({n}"):
+        explain_step(BackpropClassifier(sizes), X[0], y[0], weights=[np.ones((6, 4))] * 2)
