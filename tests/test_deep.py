@@ -439,3 +439,58 @@ def test_explain_steps_through_every_hidden_layer_as_partial_fit_does(sizes, thr
         assert_allclose(step[f"new_bias_{i + 1}"], net.intercepts_[i], rtol=1e-12, atol=1e-15)
     with pytest.raises(ValueError, match=rf"one array per layer \({n}"):
         explain_step(BackpropClassifier(sizes), X[0], y[0], weights=[np.ones((6, 4))] * 2)
+
+
+# --------------------------------------------------------------- command line
+
+
+def _cli(capsys, *argv):
+    from sknn_basic.cli import main
+
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_hidden_with_several_layers_trains_the_deep_network(capsys):
+    status, out, err = _cli(capsys, "train", "backprop", "--hidden", "16,8", "--epochs", "5")
+    assert status == 0, err
+    model_line = next(line for line in out.splitlines() if line.startswith("Model: "))
+    assert model_line.startswith("Model: BackpropClassifier(") and "(16, 8)" in model_line
+    assert "n_hidden" not in model_line
+    accuracy = [line for line in out.splitlines() if line.startswith("Test accuracy of ")]
+    assert accuracy[0].startswith("Test accuracy of BackpropClassifier:")
+    assert "hidden_layer_sizes=(16, 8)" in accuracy[-1]
+    assert "the same hidden layers of sigmoid units" in out
+    # One width is the lessons' network, as before.
+    status, out, _ = _cli(capsys, "train", "backprop", "--hidden", "16", "--epochs", "5")
+    assert status == 0 and "Model: TwoLayerBackpropClassifier(" in out
+
+
+def test_cli_explain_steps_through_every_hidden_layer(capsys):
+    status, out, err = _cli(capsys, "explain", "backprop", "--hidden", "3,2")
+    assert status == 0, err
+    for name in ("weights_3", "hidden_output_2", "hidden_error_term_2", "hidden_error_term_1",
+                 "delta_weights_1", "new_weights_3"):
+        assert f"  {name} " in out, name
+
+
+@pytest.mark.parametrize("text", ["4,x", "4,,2", "0,3", "3,-1", ","])
+def test_cli_hidden_refuses_what_is_not_layer_widths(capsys, text):
+    status, out, err = _cli(capsys, "train", "backprop", "--hidden", text)
+    assert status == 2 and out == ""
+    assert "--hidden: must be a whole number from 1 to" in err
+    assert "several separated by commas (one per hidden layer, e.g. 64,32)" in err
+
+
+def test_cli_memory_check_counts_every_hidden_layer(capsys, monkeypatch):
+    from sknn_basic.cli import _memory
+
+    one = _memory.network_bytes(64, 6, 360, 40)
+    two = _memory.network_bytes((64, 32), 6, 360, 40)
+    # The second layer's weights (65 x 32) and its buffers come on top.
+    assert two > one
+    monkeypatch.setattr(_memory, "available_bytes", lambda: one)
+    status, out, err = _cli(capsys, "train", "backprop", "--hidden", "64,32", "-q")
+    assert status == 3
+    assert "hidden layers of 64,32 units" in err and "fewer or narrower hidden layers" in err

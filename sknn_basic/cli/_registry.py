@@ -55,6 +55,12 @@ def _sigmoid_counterpart(estimator, n_rows=None):
     return LogisticRegression(C=np.inf, fit_intercept=estimator.fit_intercept)
 
 
+def _hidden_layers(estimator):
+    """The widths of a network's hidden layers, whichever class holds them."""
+    sizes = getattr(estimator, "hidden_layer_sizes", None)
+    return tuple(sizes) if sizes is not None else (estimator.n_hidden,)
+
+
 def _backprop_counterpart(estimator, n_rows=None):
     from sklearn.neural_network import MLPClassifier
 
@@ -62,7 +68,7 @@ def _backprop_counterpart(estimator, n_rows=None):
         return MLPClassifier(random_state=0)
     batch = estimator.batch_size
     return MLPClassifier(
-        hidden_layer_sizes=(estimator.n_hidden,),
+        hidden_layer_sizes=_hidden_layers(estimator),
         activation="logistic",
         solver="sgd",
         learning_rate_init=estimator.learning_rate,
@@ -95,7 +101,8 @@ def _sigmoid_differences(estimator):
 
 
 def _backprop_differences(estimator):
-    return ("the same hidden layer of sigmoid units, loss, batch, step, momentum, "
+    layers = "layer" if len(_hidden_layers(estimator)) == 1 else "layers"
+    return (f"the same hidden {layers} of sigmoid units, loss, batch, step, momentum, "
             "penalty and epochs; the initial weights are drawn differently, and "
             "scikit-learn's step stays constant")
 
@@ -145,13 +152,29 @@ class ModelSpec:
         return getattr(sknn_basic, self.class_name)
 
     def make(self, settings, args=None):
-        """The estimator with ``settings``, then the options given in ``args``."""
+        """The estimator with ``settings``, then the options given in ``args``.
+
+        ``--hidden`` gives the widths of the hidden layers: one is the model's
+        own ``n_hidden``; several make the network of that many hidden layers,
+        :class:`~sknn_basic.BackpropClassifier`, with the same settings.
+        """
+        import sknn_basic
+
         params = dict(settings)
+        cls = self.estimator_class()
         for option in self.options:
             value = getattr(args, option, None) if args is not None else None
-            if value is not None:
-                params[OPTION_PARAMS[option]] = value
-        return self.estimator_class()(**params)
+            if value is None:
+                continue
+            if option == "hidden":
+                if len(value) > 1:
+                    cls = sknn_basic.BackpropClassifier
+                    params.pop(OPTION_PARAMS[option], None)
+                    params["hidden_layer_sizes"] = tuple(value)
+                    continue
+                value = value[0]
+            params[OPTION_PARAMS[option]] = value
+        return cls(**params)
 
 
 # Settings of `train`, per model.  perceptron: Rosenblatt's rule for 100
