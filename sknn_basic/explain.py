@@ -384,6 +384,14 @@ def _perceptron_step(x, y, eta, coefs, intercepts, one_unit):
     return quantities
 
 
+def _gradients(x, y, outputs, coefs, spec):
+    """Every layer's weight and bias gradients for the record, by the training backward pass."""
+    return F.backward_pass(
+        x, y, outputs, coefs, loss=spec["loss"], hidden_activation=spec["hidden_activation"],
+        output_activation=spec["output_activation"], alpha=spec["alpha"], fit_intercept=True,
+    )
+
+
 def _network_step(kind, x, y, eta, coefs, intercepts, spec, one_unit):
     """Forward and backward quantities of the sigmoid unit (one layer) or the network."""
 
@@ -437,10 +445,7 @@ def _network_step(kind, x, y, eta, coefs, intercepts, spec, one_unit):
     error_term = F.output_error_term(y, output, loss=loss)
     # For one record a layer's bias gradient is minus its error term, so
     # the backward pass the estimators run also gives the hidden error term.
-    coef_grads, bias_grads = F.backward_pass(
-        x, y, outputs, coefs, loss=loss, hidden_activation=spec["hidden_activation"],
-        output_activation=spec["output_activation"], alpha=spec["alpha"], fit_intercept=True,
-    )
+    coef_grads, bias_grads = _gradients(x, y, outputs, coefs, spec)
     term_symbol = "δᵒ = (y − ŷ) ŷ (1 − ŷ)" if loss == "squared_error" else "δᵒ = y − ŷ"
     quantities += [
         q("error", "y − ŷ", y - output),
@@ -535,10 +540,7 @@ def _deep_network_step(x, y, eta, coefs, intercepts, spec, q):
         return quantities
     loss = spec["loss"]
     output = outputs[-1]
-    coef_grads, bias_grads = F.backward_pass(
-        x, y, outputs, coefs, loss=loss, hidden_activation=spec["hidden_activation"],
-        output_activation=spec["output_activation"], alpha=spec["alpha"], fit_intercept=True,
-    )
+    coef_grads, bias_grads = _gradients(x, y, outputs, coefs, spec)
     term = "(y − ŷ) ŷ (1 − ŷ)" if loss == "squared_error" else "y − ŷ"
     quantities += [
         q("error", "y − ŷ", y - output),

@@ -188,13 +188,17 @@ def test_one_step_follows_the_gradient_through_every_layer(sizes, three_classes)
     assert_allclose(taken, numeric, rtol=1e-5, atol=1e-8)
 
 
+def _beside_mlp(X, y):
+    """BackpropClassifier and MLPClassifier of hidden layers (32, 16), fitted on even rows."""
+    train = np.arange(0, len(y), 2)
+    net = BackpropClassifier((32, 16), max_iter=60, random_state=0).fit(X[train], y[train])
+    mlp = MLPClassifier((32, 16), max_iter=60, random_state=0).fit(X[train], y[train])
+    return net, mlp, np.arange(1, len(y), 2)
+
+
 def test_two_hidden_layers_learn_as_mlp_does(four_classes):
     X, y = four_classes
-    train, test = np.arange(0, len(y), 2), np.arange(1, len(y), 2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        net = BackpropClassifier((32, 16), max_iter=60, random_state=0).fit(X[train], y[train])
-        mlp = MLPClassifier((32, 16), max_iter=60, random_state=0).fit(X[train], y[train])
+    net, mlp, test = _beside_mlp(X, y)
     assert [W.shape for W in net.coefs_] == [(10, 32), (32, 16), (16, 4)]
     # Both score about 0.8 here: the lessons' SGD with momentum at its defaults
     # must stay within three points of Adam.
@@ -283,11 +287,7 @@ def multilabel(four_classes):
 
 def test_multilabel_follows_mlp(multilabel):
     X, Y = multilabel
-    train, test = np.arange(0, len(Y), 2), np.arange(1, len(Y), 2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        net = BackpropClassifier((32, 16), max_iter=60, random_state=0).fit(X[train], Y[train])
-        mlp = MLPClassifier((32, 16), max_iter=60, random_state=0).fit(X[train], Y[train])
+    net, mlp, test = _beside_mlp(X, Y)
     assert_array_equal(net.classes_, mlp.classes_)
     assert_array_equal(net.classes_, [0, 1, 2])
     predicted = net.predict(X[test])
