@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from .._lessons import S3_PARAMS, S6_PARAMS
 from ._errors import UsageError
 
-__all__ = ["MODELS", "ModelSpec", "OPTION_PARAMS", "check_options", "compare_models"]
+__all__ = ["MODELS", "ModelSpec", "OPTION_PARAMS", "apply_hidden", "check_options",
+           "compare_models", "network_class"]
 
 #: Command-line option (argparse destination) -> estimator parameter.
 OPTION_PARAMS = {
@@ -158,8 +159,6 @@ class ModelSpec:
         own ``n_hidden``; several make the network of that many hidden layers,
         :class:`~sknn_basic.BackpropClassifier`, with the same settings.
         """
-        import sknn_basic
-
         params = dict(settings)
         cls = self.estimator_class()
         for option in self.options:
@@ -167,13 +166,11 @@ class ModelSpec:
             if value is None:
                 continue
             if option == "hidden":
-                if len(value) > 1:
-                    cls = sknn_basic.BackpropClassifier
-                    params.pop(OPTION_PARAMS[option], None)
-                    params["hidden_layer_sizes"] = tuple(value)
-                    continue
-                value = value[0]
-            params[OPTION_PARAMS[option]] = value
+                apply_hidden(params, value)
+            else:
+                params[OPTION_PARAMS[option]] = value
+        if "hidden_layer_sizes" in params:
+            cls = network_class(params)
         return cls(**params)
 
 
@@ -228,6 +225,29 @@ MODELS = {
         ),
     )
 }
+
+
+def apply_hidden(params, widths):
+    """Set the network parameters of ``--hidden``'s widths in ``params`` (in place).
+
+    One width is the lessons' network's ``n_hidden``; several are the
+    ``hidden_layer_sizes`` of :class:`~sknn_basic.BackpropClassifier`, which
+    takes the other parameters unchanged.
+    """
+    if len(widths) == 1:
+        params["n_hidden"] = widths[0]
+    else:
+        params.pop("n_hidden", None)
+        params["hidden_layer_sizes"] = tuple(widths)
+
+
+def network_class(params):
+    """The network class that takes ``params`` (see :func:`apply_hidden`)."""
+    import sknn_basic
+
+    if "hidden_layer_sizes" in params:
+        return sknn_basic.BackpropClassifier
+    return sknn_basic.TwoLayerBackpropClassifier
 
 
 def check_options(spec, args):
