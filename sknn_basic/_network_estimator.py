@@ -1,7 +1,8 @@
 """What the gradient-descent estimators share beyond the common base.
 
-:class:`SigmoidGDClassifier`, :class:`TwoLayerBackpropClassifier` and
-:class:`TwoLayerBackpropRegressor` are all stacks of layers trained by
+:class:`SigmoidGDClassifier`, :class:`TwoLayerBackpropClassifier`,
+:class:`TwoLayerBackpropRegressor` and the deeper :class:`BackpropClassifier`
+and :class:`BackpropRegressor` are all stacks of layers trained by
 :class:`~sknn_basic._network.LayeredModel`.  :class:`NetworkMixin` holds what
 they share whatever the task (parameter constraints, batch-size rule, initial
 draws, the optimizer and the model); :class:`BaseNetworkClassifier` adds the
