@@ -75,19 +75,9 @@ def _fit(job):
 
 
 def _cv(job):
-    timing, workloads = _helpers()
-    from sklearn.model_selection import cross_validate
-
-    spec = workloads.Spec(**job["spec"])
-    total, accuracy = 0.0, {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name, X, y, make_pipeline in workloads.small_datasets(job["datasets"]):
-            result = cross_validate(make_pipeline(spec.build()), X, y, cv=job["folds"],
-                                    error_score="raise")
-            total += float(sum(result["fit_time"]))
-            accuracy[name] = float(result["test_score"].mean())
-    return {"fit_time": total, "accuracy": accuracy}
+    _, workloads = _helpers()
+    return workloads.cross_validate_small(workloads.Spec(**job["spec"]), job["datasets"],
+                                          job["folds"])
 
 
 JOBS = {"first-fit": _first_fit, "fit": _fit, "cv": _cv}

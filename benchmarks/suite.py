@@ -28,6 +28,7 @@ from .workloads import (
     Spec,
     admissions,
     classification,
+    cross_validate_small,
     lesson_arrays,
     scaling_data,
 )
@@ -42,6 +43,11 @@ SK_PERCEPTRON = "sklearn.linear_model:Perceptron"
 SK_SGD = "sklearn.linear_model:SGDClassifier"
 SK_LOGISTIC = "sklearn.linear_model:LogisticRegression"
 SK_MLP = "sklearn.neural_network:MLPClassifier"
+DEEP = f"{SKNN}:BackpropClassifier"
+DEEP_REGRESSOR = f"{SKNN}:BackpropRegressor"
+SK_MLP_REGRESSOR = "sklearn.neural_network:MLPRegressor"
+#: The hidden layers of the deep rows.
+DEEP_LAYERS = (64, 32)
 
 EPOCHS = 10
 #: Repeats of the short rows (cross-validation on W3, predict) are this many
@@ -374,6 +380,7 @@ class Suite:
             for hidden in (2, 64):
                 for batch in (200, None):
                     self._mlp_row(w, hidden, batch)
+            self._deep_rows(w)
             if w in self.mode.defaults_on:
                 self.fit_row(
                     key=f"{w}-mlp-defaults", section="fit", workload=w,
@@ -413,6 +420,85 @@ class Suite:
             sknn=sknn, other=other, target=0.5, target_text="0.5",
             expect_epochs=EPOCHS, notes=notes,
         )
+
+    def _deep_rows(self, workload):
+        """Two hidden layers of ``DEEP_LAYERS`` against MLP, classifier and regressor.
+
+        Like for like: the same solver, batch, epochs, activations and no L2
+        term.  The regressor learns the class label as a number (its R^2 on
+        the test rows is the row's accuracy).
+        """
+        layers = DEEP_LAYERS
+        never_stop = dict(tol=0.0, n_iter_no_change=EPOCHS + 1)
+        self.fit_row(
+            key=f"{workload}-deep-h{layers[0]}x{layers[1]}-200", section="fit",
+            workload=workload,
+            pair="BackpropClassifier / MLPClassifier(solver='sgd')",
+            setting=f"{EPOCHS} epochs, hidden {layers}, sigmoid, batch 200, lr "
+                    f"{SHARED_LEARNING_RATE}, no momentum",
+            sknn=Spec(DEEP, dict(
+                hidden_layer_sizes=layers, learning_rate=SHARED_LEARNING_RATE,
+                learning_rate_schedule="constant", momentum=0.0, batch_size=200,
+                max_iter=EPOCHS, tol=None, alpha=0.0, random_state=0)),
+            other=Spec(SK_MLP, dict(
+                hidden_layer_sizes=layers, activation="logistic", solver="sgd",
+                learning_rate="constant", learning_rate_init=SHARED_LEARNING_RATE,
+                momentum=0.0, alpha=0.0, batch_size=200, max_iter=EPOCHS, random_state=0,
+                **never_stop)),
+            target=0.5, target_text="0.5", accuracy_tolerance=0.5, expect_epochs=EPOCHS,
+        )
+        self.fit_row(
+            key=f"{workload}-deep-regressor-h{layers[0]}x{layers[1]}-200", section="fit",
+            workload=workload,
+            pair="BackpropRegressor / MLPRegressor(solver='adam')",
+            setting=f"{EPOCHS} epochs, hidden {layers}, relu, Adam lr 0.01, batch 200; "
+                    "target: the class label as a number",
+            sknn=Spec(DEEP_REGRESSOR, dict(
+                hidden_layer_sizes=layers, learning_rate=0.01, batch_size=200,
+                max_iter=EPOCHS, tol=None, alpha=0.0, random_state=0)),
+            other=Spec(SK_MLP_REGRESSOR, dict(
+                hidden_layer_sizes=layers, learning_rate_init=0.01, batch_size=200,
+                max_iter=EPOCHS, alpha=0.0, random_state=0, **never_stop)),
+            target=0.5, target_text="0.5", accuracy_tolerance=0.5, expect_epochs=EPOCHS,
+            notes=["accuracy columns: R^2 on the test rows"],
+        )
+
+    def add_small_cv_rows(self):
+        """Deep networks at defaults, cross-validated on the small data sets, in this process."""
+        layers = DEEP_LAYERS
+        self.add("cv", "small-cv-deep", self._small_cv_task(
+            "small-cv-deep", f"BackpropClassifier({layers}) / MLPClassifier({layers})",
+            Spec(DEEP, dict(hidden_layer_sizes=layers, random_state=0)),
+            Spec(SK_MLP, dict(hidden_layer_sizes=layers, random_state=0))))
+
+    def _small_cv_task(self, key, pair, sknn, other):
+        def task():
+            datasets = [d for d in self.mode.fresh_datasets
+                        if d != "admissions" or ADMISSIONS_PATH.exists()]
+            folds = self.mode.fresh_folds
+            answers = {"sknn": [], "other": []}
+            for _ in range(self.mode.repeats):
+                for side, spec in (("sknn", sknn), ("other", other)):
+                    answers[side].append(cross_validate_small(spec, datasets, folds))
+            times = {side: [a["fit_time"] for a in answers[side]] for side in answers}
+            last = {side: answers[side][-1]["accuracy"] for side in answers}
+            notes = ["accuracy per data set (sknn / other): " + ", ".join(
+                f"{d} {100 * last['sknn'][d]:.1f} / {100 * last['other'][d]:.1f}"
+                for d in datasets)]
+            return [Row(
+                key=key, section="cv", pair=pair, workload="small data sets",
+                setting=f"{folds}-fold CV at defaults but the hidden layers "
+                        f"(random_state=0) on {', '.join(datasets)}: total fit time",
+                metric="total CV fit time", unit="s", sknn=median(times["sknn"]),
+                other=median(times["other"]), target=1.0, target_text="1.0",
+                accuracy=tuple(float(np.mean(list(last[side].values())))
+                               for side in ("sknn", "other")),
+                accuracy_tolerance=1.0,
+                accuracy_text="mean over the data sets of the mean over folds",
+                notes=notes, times=times,
+            )]
+
+        return task
 
     # -------------------------------------------------------- W3: CV
 
@@ -1101,6 +1187,7 @@ class Suite:
     def build(self):
         self.add_fit_rows()
         self.add_cv_rows()
+        self.add_small_cv_rows()
         self.add_predict_rows()
         self.add_fixed_cost_rows()
         self.add_float32_rows()

@@ -5,7 +5,9 @@ Three estimators grow from the first lessons of a deep-learning course:
 * :class:`PerceptronClassifier`: Rosenblatt's perceptron, a Heaviside step and a bias;
 * :class:`SigmoidGDClassifier`: sigmoid units trained by gradient descent;
 * :class:`TwoLayerBackpropClassifier`: one hidden layer trained by backpropagation,
-  and :class:`TwoLayerBackpropRegressor`, its sibling for real-valued targets.
+  and :class:`TwoLayerBackpropRegressor`, its sibling for real-valued targets;
+  :class:`BackpropClassifier` and :class:`BackpropRegressor` take any number of
+  hidden layers (``hidden_layer_sizes``).
 
 :mod:`sknn_basic.functional` holds the mathematics they share,
 :func:`explain_step` shows one training step from the inside,
@@ -28,6 +30,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "AdmissionsDataError": "datasets",
     "AdmissionsPreprocessor": "preprocessing",
+    "BackpropClassifier": "backprop",
+    "BackpropRegressor": "backprop",
     "PerceptronClassifier": "perceptron",
     "SigmoidGDClassifier": "sigmoid_gd",
     "StepExplanation": "explain",

@@ -1,7 +1,8 @@
 """What the gradient-descent estimators share beyond the common base.
 
-:class:`SigmoidGDClassifier`, :class:`TwoLayerBackpropClassifier` and
-:class:`TwoLayerBackpropRegressor` are all stacks of layers trained by
+:class:`SigmoidGDClassifier`, :class:`TwoLayerBackpropClassifier`,
+:class:`TwoLayerBackpropRegressor` and the deeper :class:`BackpropClassifier`
+and :class:`BackpropRegressor` are all stacks of layers trained by
 :class:`~sknn_basic._network.LayeredModel`.  :class:`NetworkMixin` holds what
 they share whatever the task (parameter constraints, batch-size rule, initial
 draws, the optimizer and the model); :class:`BaseNetworkClassifier` adds the
@@ -214,11 +215,12 @@ def _stochastic_solver(estimator):
 class BaseNetworkClassifier(NetworkMixin, BaseTrainedClassifier):
     """Base of the sigmoid- or softmax-output network classifiers."""
 
-    @available_if(_stochastic_solver)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
+    # The documentation is the function's, which available_if hands on.
     partial_fit.__doc__ = BaseTrainedClassifier.partial_fit.__doc__
+    partial_fit = available_if(_stochastic_solver)(partial_fit)
 
     _parameter_constraints: dict = {
         **BaseTrainedClassifier._parameter_constraints,
@@ -315,11 +317,12 @@ class BaseNetworkClassifier(NetworkMixin, BaseTrainedClassifier):
 class BaseNetworkRegressor(NetworkMixin, BaseTrainedRegressor):
     """Base of the network regressors: identity outputs and the squared error."""
 
-    @available_if(_stochastic_solver)
     def partial_fit(self, X, y, sample_weight=None):
         return super().partial_fit(X, y, sample_weight=sample_weight)
 
+    # The documentation is the function's, which available_if hands on.
     partial_fit.__doc__ = BaseTrainedRegressor.partial_fit.__doc__
+    partial_fit = available_if(_stochastic_solver)(partial_fit)
 
     _parameter_constraints: dict = {
         **BaseTrainedRegressor._parameter_constraints,

@@ -185,20 +185,20 @@ class StepExplanation:
 
 def _kind_of(estimator):
     """``"perceptron"``, ``"sigmoid"`` or ``"backprop"`` for one of our estimators."""
-    from .backprop import TwoLayerBackpropClassifier
+    from .backprop import BackpropClassifier, TwoLayerBackpropClassifier
     from .perceptron import PerceptronClassifier
     from .sigmoid_gd import SigmoidGDClassifier
 
-    for kind, cls in (
+    for kind, classes in (
         ("perceptron", PerceptronClassifier),
         ("sigmoid", SigmoidGDClassifier),
-        ("backprop", TwoLayerBackpropClassifier),
+        ("backprop", (TwoLayerBackpropClassifier, BackpropClassifier)),
     ):
-        if isinstance(estimator, cls):
+        if isinstance(estimator, classes):
             return kind
     raise TypeError(
-        "explain_step takes a PerceptronClassifier, SigmoidGDClassifier or "
-        "TwoLayerBackpropClassifier, or one of the kinds "
+        "explain_step takes a PerceptronClassifier, SigmoidGDClassifier, "
+        "TwoLayerBackpropClassifier or BackpropClassifier, or one of the kinds "
         f"{', '.join(map(repr, KINDS))}; got {type(estimator).__name__}."
     )
 
@@ -236,13 +236,24 @@ def _fresh_layers(kind, estimator, n_features, n_outputs):
     return _fitted_layers(kind, fresh)
 
 
-def _given_layers(kind, weights, intercepts):
-    """Weights given by hand: one array (one layer) or a list of two (backprop)."""
+def _given_layers(kind, weights, intercepts, n_layers=None):
+    """Weights given by hand: one array (one layer) or a list of one per layer (backprop).
+
+    ``n_layers`` is the estimator's number of layers where it says (None: two
+    or more for a network named by its kind).
+    """
     if kind == "backprop":
-        if len(weights) != 2:
+        if n_layers is not None and len(weights) != n_layers:
+            raise ValueError(
+                f"weights of this network's step are one array per layer ({n_layers}: "
+                f"input to first hidden layer, ..., last hidden layer to output); got "
+                f"{len(weights)} array(s)."
+            )
+        if len(weights) < 2:
             raise ValueError(
                 "weights of a backprop step are [weights_input_hidden, "
-                f"weights_hidden_output]; got {len(weights)} array(s)."
+                "weights_hidden_output] (one array per layer, more for more hidden "
+                f"layers); got {len(weights)} array(s)."
             )
         coefs = [np.array(W, dtype=float) for W in weights]
     else:
@@ -283,6 +294,12 @@ def _target(estimator, fitted, y, n_outputs):
     as an output unit's target.  The units' targets (given as an array, or to
     a kind named by string) lie in [0, 1], the range of the units' outputs.
     """
+    if fitted and np.ndim(y) == 0 and getattr(estimator, "_multilabel", False):
+        raise ValueError(
+            f"y={y!r} is one label, but this {type(estimator).__name__} learnt multilabel "
+            f"targets: give the target of each of its {n_outputs} label unit(s), 0 or 1, "
+            "as an array."
+        )
     if fitted and np.ndim(y) == 0:
         # Python values, so that the message reads [0, 1], not [np.int64(0), ...].
         classes = estimator.classes_.tolist()
@@ -367,6 +384,14 @@ def _perceptron_step(x, y, eta, coefs, intercepts, one_unit):
     return quantities
 
 
+def _gradients(x, y, outputs, coefs, spec):
+    """Every layer's weight and bias gradients for the record, by the training backward pass."""
+    return F.backward_pass(
+        x, y, outputs, coefs, loss=spec["loss"], hidden_activation=spec["hidden_activation"],
+        output_activation=spec["output_activation"], alpha=spec["alpha"], fit_intercept=True,
+    )
+
+
 def _network_step(kind, x, y, eta, coefs, intercepts, spec, one_unit):
     """Forward and backward quantities of the sigmoid unit (one layer) or the network."""
 
@@ -376,6 +401,8 @@ def _network_step(kind, x, y, eta, coefs, intercepts, spec, one_unit):
     def plus_b(layer):
         return f" + b{layer}" if intercepts is not None else ""
 
+    if len(coefs) > 2:
+        return _deep_network_step(x, y, eta, coefs, intercepts, spec, q)
     two = kind == "backprop"
     names = (
         [("weights_input_hidden", "W⁽¹⁾", "bias_hidden", "b⁽¹⁾"),
@@ -418,10 +445,7 @@ def _network_step(kind, x, y, eta, coefs, intercepts, spec, one_unit):
     error_term = F.output_error_term(y, output, loss=loss)
     # For one record a layer's bias gradient is minus its error term, so
     # the backward pass the estimators run also gives the hidden error term.
-    coef_grads, bias_grads = F.backward_pass(
-        x, y, outputs, coefs, loss=loss, hidden_activation=spec["hidden_activation"],
-        output_activation=spec["output_activation"], alpha=spec["alpha"], fit_intercept=True,
-    )
+    coef_grads, bias_grads = _gradients(x, y, outputs, coefs, spec)
     term_symbol = "δᵒ = (y − ŷ) ŷ (1 − ŷ)" if loss == "squared_error" else "δᵒ = y − ŷ"
     quantities += [
         q("error", "y − ŷ", y - output),
@@ -461,6 +485,94 @@ def _network_step(kind, x, y, eta, coefs, intercepts, spec, one_unit):
     return quantities
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _layer_mark(layer):
+    """The lessons' layer superscript: 2 -> ⁽²⁾."""
+    return f"⁽{str(layer).translate(_SUPERSCRIPTS)}⁾"
+
+
+def _deep_network_step(x, y, eta, coefs, intercepts, spec, q):
+    """The step of a network of two or more hidden layers, named layer by layer.
+
+    Layer ``l`` (1 for the input's, ``L`` for the output's) has weights
+    ``weights_l`` (W⁽ˡ⁾), biases ``bias_l``; a hidden layer's weighted sums are
+    ``hidden_input_l`` and its outputs ``hidden_output_l``; its error term
+    ``hidden_error_term_l`` is the next layer's carried back through that
+    layer's weights and multiplied by the slope, the lessons' rule once per
+    layer; each layer steps by ``delta_weights_l = η δ⁽ˡ⁾ a⁽ˡ⁻¹⁾`` (a⁽⁰⁾ = x).
+    """
+    n = len(coefs)
+    last = n - 1
+    mark = [_layer_mark(i + 1) for i in range(n)]
+    quantities = []
+    for i in range(n):
+        quantities.append(q(f"weights_{i + 1}", f"W{mark[i]}", coefs[i], per_unit=i == last))
+        if intercepts is not None:
+            quantities.append(q(f"bias_{i + 1}", f"b{mark[i]}", intercepts[i],
+                                per_unit=i == last))
+    outputs = F.forward_pass(
+        x, coefs, intercepts, hidden_activation=spec["hidden_activation"],
+        output_activation=spec["output_activation"],
+    )
+    f = "σ" if spec["hidden_activation"] == "sigmoid" else spec["hidden_activation"]
+    for i in range(n):
+        layer_input = x if i == 0 else outputs[i - 1]
+        a_in = "x" if i == 0 else f"a{mark[i - 1]}"
+        bias = f" + b{mark[i]}" if intercepts is not None else ""
+        weighted = F.forward_pass(layer_input, coefs[i:i + 1],
+                                  intercepts and intercepts[i:i + 1],
+                                  output_activation="identity")[0]
+        if i < last:
+            quantities += [
+                q(f"hidden_input_{i + 1}", f"h{mark[i]} = {a_in} W{mark[i]}{bias}", weighted,
+                  per_unit=False),
+                q(f"hidden_output_{i + 1}", f"a{mark[i]} = {f}(h{mark[i]})", outputs[i],
+                  per_unit=False),
+            ]
+        else:
+            quantities += [
+                q("output_layer_in", f"h{mark[i]} = {a_in} W{mark[i]}{bias}", weighted),
+                q("output", f"ŷ = {_output_name(spec)}(h{mark[i]})", outputs[i]),
+            ]
+    if y is None:
+        return quantities
+    loss = spec["loss"]
+    output = outputs[-1]
+    coef_grads, bias_grads = _gradients(x, y, outputs, coefs, spec)
+    term = "(y − ŷ) ŷ (1 − ŷ)" if loss == "squared_error" else "y − ŷ"
+    quantities += [
+        q("error", "y − ŷ", y - output),
+        q("output_error_term", f"δ{mark[last]} = {term}", F.output_error_term(y, output,
+                                                                           loss=loss)),
+    ]
+    slope = "a (1 − a)" if spec["hidden_activation"] == "sigmoid" else "f′(h)"
+    for i in range(last - 1, -1, -1):
+        # For one record a layer's bias gradient is minus its error term.
+        quantities.append(q(
+            f"hidden_error_term_{i + 1}",
+            f"δ{mark[i]} = (δ{mark[i + 1]} W{mark[i + 1]}ᵀ) {slope}",
+            -bias_grads[i], per_unit=False,
+        ))
+    steps = [-eta * g for g in coef_grads]
+    bias_steps = [-eta * g for g in bias_grads]
+    for i in range(last, -1, -1):
+        a_in = "x" if i == 0 else f"a{mark[i - 1]}"
+        quantities.append(q(f"delta_weights_{i + 1}", f"ΔW{mark[i]} = η δ{mark[i]} {a_in}",
+                            steps[i], per_unit=i == last))
+        if intercepts is not None:
+            quantities.append(q(f"delta_bias_{i + 1}", f"Δb{mark[i]} = η δ{mark[i]}",
+                                bias_steps[i], per_unit=i == last))
+    for i in range(n):
+        quantities.append(q(f"new_weights_{i + 1}", f"W{mark[i]} + ΔW{mark[i]}",
+                            coefs[i] + steps[i], per_unit=i == last))
+        if intercepts is not None:
+            quantities.append(q(f"new_bias_{i + 1}", f"b{mark[i]} + Δb{mark[i]}",
+                                intercepts[i] + bias_steps[i], per_unit=i == last))
+    return quantities
+
+
 def _output_name(spec):
     return "softmax" if spec["output_activation"] == "softmax" else "σ"
 
@@ -489,8 +601,9 @@ def explain_step(
     ----------
     estimator_or_kind : estimator or {"perceptron", "sigmoid", "backprop"}
         A :class:`~sknn_basic.PerceptronClassifier`,
-        :class:`~sknn_basic.SigmoidGDClassifier` or
-        :class:`~sknn_basic.TwoLayerBackpropClassifier`: its loss, activations,
+        :class:`~sknn_basic.SigmoidGDClassifier`,
+        :class:`~sknn_basic.TwoLayerBackpropClassifier` or
+        :class:`~sknn_basic.BackpropClassifier`: its loss, activations,
         bias setting and learning rate are used, and its weights: the current
         ones if it is fitted, else the ones ``fit`` would start from (zeros for
         the perceptron; drawn from its ``random_state`` for the others).  Or
@@ -513,7 +626,8 @@ def explain_step(
         Weights to start the step from instead of the estimator's: the unit's
         weights ``(n_features,)`` (or ``(n_features, n_units)``) for the
         perceptron and the sigmoid unit, ``[weights_input_hidden,
-        weights_hidden_output]`` for the network.
+        weights_hidden_output]`` for the network, one array per layer for a
+        network of several hidden layers.
     intercepts : array-like, list of two array-likes, or None, default=None
         Biases to go with ``weights`` (None: zero biases if the estimator fits
         intercepts, no biases for a kind given by name).
@@ -525,7 +639,11 @@ def explain_step(
         lessons' symbol, its shape and its value: the record and target, the
         learning rate, the weights, the weighted sums ``h``, the outputs, the
         error, the error terms (for the network, the hidden layer's too), each
-        weight step ``Δw = η δ x`` and the weights after the step.  A single
+        weight step ``Δw = η δ x`` and the weights after the step.  A network
+        of one hidden layer uses the lessons' names (``weights_input_hidden``,
+        ``hidden_error_term``...); one of several hidden layers numbers its
+        layers from the input's side (``weights_1``, ``hidden_output_2``,
+        ``hidden_error_term_1``...), with every hidden layer's error term.  A single
         output unit's quantities are shown without its unit axis, as the
         lessons write them.  :meth:`StepExplanation.to_frame` gives one row per
         quantity.
@@ -572,7 +690,10 @@ def explain_step(
         raise ValueError(f"x must be one record: a 1-D array of finite numbers, got shape {x.shape}.")
 
     if weights is not None:
-        coefs, biases = _given_layers(kind, weights, intercepts)
+        n_layers = None
+        if estimator is not None and hasattr(estimator, "_hidden_sizes"):
+            n_layers = len(estimator._hidden_sizes()) + 1
+        coefs, biases = _given_layers(kind, weights, intercepts, n_layers)
         if biases is None and estimator is not None and estimator.fit_intercept:
             biases = [np.zeros(W.shape[1]) for W in coefs]
         if estimator is not None and not estimator.fit_intercept:

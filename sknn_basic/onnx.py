@@ -4,7 +4,9 @@ Importing this module registers, with skl2onnx, a parser, a shape calculator
 and a converter for :class:`~sknn_basic.PerceptronClassifier`,
 :class:`~sknn_basic.SigmoidGDClassifier`,
 :class:`~sknn_basic.TwoLayerBackpropClassifier`,
-:class:`~sknn_basic.TwoLayerBackpropRegressor` and
+:class:`~sknn_basic.TwoLayerBackpropRegressor`,
+:class:`~sknn_basic.BackpropClassifier`, :class:`~sknn_basic.BackpropRegressor`
+(networks of any depth; not yet a multilabel classifier) and
 :class:`~sknn_basic.AdmissionsPreprocessor`, so that ``skl2onnx.to_onnx``
 converts them alone or inside a scikit-learn pipeline.  :func:`to_onnx` is
 the same call with the registration guaranteed.  It needs the extra ``onnx``
@@ -88,7 +90,12 @@ except ImportError as exc:  # pragma: no cover - exercised where skl2onnx is abs
     ) from exc
 
 from ._lessons import INPUT_COLUMNS, NUMERIC_COLUMNS, RANKS
-from .backprop import TwoLayerBackpropClassifier, TwoLayerBackpropRegressor
+from .backprop import (
+    BackpropClassifier,
+    BackpropRegressor,
+    TwoLayerBackpropClassifier,
+    TwoLayerBackpropRegressor,
+)
 from .perceptron import PerceptronClassifier
 from .preprocessing import AdmissionsPreprocessor
 from .sigmoid_gd import SigmoidGDClassifier
@@ -109,8 +116,12 @@ _CLASSIFIERS = {
     TwoLayerBackpropClassifier: (
         "SknnBasicTwoLayerBackpropClassifier", _NETWORK_CLASSIFIER_OPTIONS,
     ),
+    BackpropClassifier: ("SknnBasicBackpropClassifier", _NETWORK_CLASSIFIER_OPTIONS),
 }
-_REGRESSORS = {TwoLayerBackpropRegressor: "SknnBasicTwoLayerBackpropRegressor"}
+_REGRESSORS = {
+    TwoLayerBackpropRegressor: "SknnBasicTwoLayerBackpropRegressor",
+    BackpropRegressor: "SknnBasicBackpropRegressor",
+}
 _PREPROCESSOR_ALIAS = "SknnBasicAdmissionsPreprocessor"
 
 
@@ -220,6 +231,13 @@ def _compute_type(variable):
 
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
     _check_fitted(model)
+    if getattr(model, "_multilabel", False):
+        # The graph gives one label per row; a multilabel model's answer is a row of 0/1.
+        raise NotImplementedError(
+            f"{type(model).__name__} fitted on multilabel targets cannot be converted to "
+            "ONNX yet: the converter writes one label per row. Convert a model fitted on "
+            "a 1-D y, or predict with the model itself."
+        )
     classes = _label_classes(model)
     alias = _CLASSIFIERS[type(model)][0]
     operator = scope.declare_local_operator(alias, model)

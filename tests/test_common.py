@@ -14,6 +14,8 @@ from sklearn.utils.estimator_checks import check_estimator, parametrize_with_che
 
 from sknn_basic import (
     AdmissionsPreprocessor,
+    BackpropClassifier,
+    BackpropRegressor,
     PerceptronClassifier,
     SigmoidGDClassifier,
     TwoLayerBackpropClassifier,
@@ -26,6 +28,8 @@ ESTIMATORS = [
     SigmoidGDClassifier(),
     TwoLayerBackpropClassifier(),
     TwoLayerBackpropRegressor(),
+    BackpropClassifier(hidden_layer_sizes=(8, 4)),
+    BackpropRegressor(hidden_layer_sizes=(8, 4)),
     AdmissionsPreprocessor(),
 ]
 

@@ -28,6 +28,8 @@ TRUSTED = {
     nn.SigmoidGDClassifier: "sknn_basic.sigmoid_gd.SigmoidGDClassifier",
     nn.TwoLayerBackpropClassifier: "sknn_basic.backprop.TwoLayerBackpropClassifier",
     nn.TwoLayerBackpropRegressor: "sknn_basic.backprop.TwoLayerBackpropRegressor",
+    nn.BackpropClassifier: "sknn_basic.backprop.BackpropClassifier",
+    nn.BackpropRegressor: "sknn_basic.backprop.BackpropRegressor",
     nn.AdmissionsPreprocessor: "sknn_basic.preprocessing.AdmissionsPreprocessor",
 }
 
@@ -39,6 +41,9 @@ STREAMERS = {
     "backprop-adam": lambda: nn.TwoLayerBackpropClassifier(n_hidden=8, solver="adam",
                                                            random_state=0),
     "regressor": lambda: nn.TwoLayerBackpropRegressor(n_hidden=8, random_state=0),
+    "deep-momentum-replay": lambda: nn.BackpropClassifier((8, 4), momentum=0.5,
+                                                          random_state=0),
+    "deep-regressor": lambda: nn.BackpropRegressor((8, 4), random_state=0),
 }
 
 
@@ -54,7 +59,7 @@ def _chunks(n_chunks=6, sparse=False, dtype=np.float64):
 
 
 def _partial_fit(model, X, y):
-    if isinstance(model, nn.TwoLayerBackpropRegressor):
+    if isinstance(model, (nn.TwoLayerBackpropRegressor, nn.BackpropRegressor)):
         return model.partial_fit(X, y.astype(float))
     return model.partial_fit(X, y, classes=[0, 1, 2])
 

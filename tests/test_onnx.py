@@ -106,6 +106,9 @@ CLASSIFIERS = {
         n_hidden=16, activation="tanh", loss="squared_error", max_iter=10, random_state=0),
     "backprop-relu": lambda: nn.TwoLayerBackpropClassifier(
         n_hidden=16, activation="relu", learning_rate=0.1, max_iter=10, random_state=0),
+    "deep-sigmoid": lambda: nn.BackpropClassifier((16, 8), max_iter=10, random_state=0),
+    "deep-tanh-squared": lambda: nn.BackpropClassifier(
+        (16, 8, 4), activation="tanh", loss="squared_error", max_iter=10, random_state=0),
 }
 
 
@@ -132,15 +135,23 @@ def test_classifier_on_extreme_inputs(name, dtype):
     _assert_classifier_agrees(binary, extreme, dtype)
 
 
+REGRESSORS = {
+    "two-layer": lambda activation: nn.TwoLayerBackpropRegressor(
+        n_hidden=16, activation=activation, max_iter=10, random_state=0),
+    "deep": lambda activation: nn.BackpropRegressor(
+        (16, 8), activation=activation, max_iter=10, random_state=0),
+}
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
-def test_regressor_agrees_with_onnx_runtime(activation, dtype):
+@pytest.mark.parametrize("name", REGRESSORS)
+def test_regressor_agrees_with_onnx_runtime(name, activation, dtype):
     X, y = make_regression(n_samples=200, n_features=6, n_targets=2, random_state=0)
     X = StandardScaler().fit_transform(X).astype(dtype)
     Y = (y / y.std(axis=0)).astype(dtype)
     for target in (Y, Y[:, 0]):
-        model = _fit(nn.TwoLayerBackpropRegressor(n_hidden=16, activation=activation,
-                                                  max_iter=10, random_state=0), X, target)
+        model = _fit(REGRESSORS[name](activation), X, target)
         scale = 1e3 if dtype == np.float32 else 1e100
         for rows in (X, (X[:50] * scale).astype(dtype)):
             (out,) = _run(model, rows)
@@ -207,6 +218,14 @@ def test_an_option_we_do_not_support_is_named():
     model = _fit(nn.PerceptronClassifier(max_iter=5, random_state=0), X, y)
     with pytest.raises(NameError, match="raw_scores"):
         to_onnx(model, X[:1], options={"raw_scores": True})
+
+
+def test_a_multilabel_model_is_refused_with_the_reason():
+    X, y = _multiclass(np.float64)
+    model = _fit(nn.BackpropClassifier((8,), max_iter=5, random_state=0), X,
+                 np.column_stack([y % 2, y > 1]).astype(int))
+    with pytest.raises(NotImplementedError, match="multilabel targets cannot be converted"):
+        to_onnx(model, X[:1])
 
 
 def test_deeper_networks_convert_layer_by_layer():

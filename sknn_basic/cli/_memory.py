@@ -74,12 +74,12 @@ def _cgroup_room():
 
 
 def network_bytes(n_hidden, n_features, n_train, n_test):
-    """Estimated peak memory of training and comparing a one-hidden-layer network.
+    """Estimated peak memory of training and comparing a network.
 
     Parameters
     ----------
-    n_hidden : int
-        Hidden units.
+    n_hidden : int or tuple of int
+        Hidden units: one layer's, or the width of each hidden layer.
     n_features : int
         Input features.
     n_train, n_test : int
@@ -91,12 +91,15 @@ def network_bytes(n_hidden, n_features, n_train, n_test):
         Bytes: the weight copies plus the hidden-layer buffers (see the
         module docstring).  A sizing estimate, not an exact count.
     """
-    weights = (n_features + 1) * n_hidden + (n_hidden + 1)
+    widths = (n_hidden,) if isinstance(n_hidden, int) else tuple(n_hidden)
+    sizes = (n_features, *widths, 1)
+    weights = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
     chunk = min(n_train, _CHUNK_ROWS_MAX)
     # MLPClassifier takes the batch of ours (train sets it like ours), at
-    # most every training row: its activations and error terms, one row each.
+    # most every training row: its activations and error terms, one row each
+    # per hidden unit of every layer.
     hidden_rows = n_train + 2 * chunk + n_test + 2 * n_train
-    return _FLOAT * (_WEIGHT_COPIES * weights + hidden_rows * n_hidden)
+    return _FLOAT * (_WEIGHT_COPIES * weights + hidden_rows * sum(widths))
 
 
 def _size(n_bytes):
@@ -111,7 +114,9 @@ def check_network_fits(n_hidden, n_features, n_train, n_test, available=None):
 
     Parameters
     ----------
-    n_hidden, n_features, n_train, n_test : int
+    n_hidden : int or tuple of int
+        As in :func:`network_bytes`.
+    n_features, n_train, n_test : int
         As in :func:`network_bytes`.
     available : int or None, default=None
         Bytes available; None reads them with :func:`available_bytes` (and
@@ -124,6 +129,13 @@ def check_network_fits(n_hidden, n_features, n_train, n_test, available=None):
     need = network_bytes(n_hidden, n_features, n_train, n_test)
     if need <= available:
         return
+    if not isinstance(n_hidden, int):
+        raise NotEnoughMemory(
+            f"out of memory: hidden layers of {','.join(map(str, n_hidden))} units would "
+            f"need about {_size(need)} for {n_train:,} training rows (weights and "
+            f"hidden-layer buffers), more than the {_size(available)} available; choose "
+            "fewer or narrower hidden layers (--hidden), or a smaller file (--data PATH)"
+        )
     # The largest layer that fits: the estimate grows with n_hidden.
     low, high = 0, n_hidden
     while low < high:
@@ -143,5 +155,8 @@ def check_network_fits(n_hidden, n_features, n_train, n_test, available=None):
 def check_estimator_fits(estimator, X_train, X_test):
     """:func:`check_network_fits` for an estimator with a hidden layer (others pass)."""
     n_hidden = getattr(estimator, "n_hidden", None)
+    sizes = getattr(estimator, "hidden_layer_sizes", None)
+    if sizes is not None:
+        n_hidden = tuple(sizes)
     if n_hidden is not None:
         check_network_fits(n_hidden, X_train.shape[1], X_train.shape[0], X_test.shape[0])

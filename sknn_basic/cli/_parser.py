@@ -80,7 +80,19 @@ positive_int = whole_number(1)
 fold_count = whole_number(2, what="a whole number of folds")
 epoch_count = whole_number(1, EPOCHS_MAX)
 epochs_before = whole_number(0, EPOCHS_MAX)
-hidden_units = whole_number(1, HIDDEN_MAX)
+_one_layer = whole_number(1, HIDDEN_MAX)
+
+
+def hidden_units(text):
+    """An argparse type: ``H`` or ``H1,H2,...``, the widths of the hidden layers, as a tuple."""
+    parts = text.split(",")
+    try:
+        return tuple(_one_layer(part.strip()) for part in parts)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {HIDDEN_MAX}, or several separated by "
+            f"commas (one per hidden layer, e.g. 64,32), got {text!r}"
+        ) from None
 seed = whole_number(0, SEED_MAX)
 learning_rate = checked_number(
     float, lambda v: math.isfinite(v) and 0 < v <= LEARNING_RATE_MAX,
@@ -135,8 +147,10 @@ def add_model_options(parser, *, learning_rate_help, hidden, seed_help):
     )
     parser.add_argument(
         "--hidden", type=hidden_units, metavar="H",
-        help=f"number of hidden units ({hidden}), from 1 to {HIDDEN_MAX}; a network "
-        f"that would not fit in the memory available is refused (exit status 3)",
+        help=f"number of hidden units ({hidden}), from 1 to {HIDDEN_MAX}; several "
+        "separated by commas (e.g. 64,32) give one hidden layer each "
+        "(BackpropClassifier); a network that would not fit in the memory available "
+        "is refused (exit status 3)",
     )
     parser.add_argument("--seed", type=seed, metavar="S",
                         help=f"{seed_help}, from 0 to {SEED_MAX}")

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from .._lessons import S3_PARAMS, S6_PARAMS
 from ._errors import UsageError
 
-__all__ = ["MODELS", "ModelSpec", "OPTION_PARAMS", "check_options", "compare_models"]
+__all__ = ["MODELS", "ModelSpec", "OPTION_PARAMS", "apply_hidden", "check_options",
+           "compare_models", "network_class"]
 
 #: Command-line option (argparse destination) -> estimator parameter.
 OPTION_PARAMS = {
@@ -55,6 +56,12 @@ def _sigmoid_counterpart(estimator, n_rows=None):
     return LogisticRegression(C=np.inf, fit_intercept=estimator.fit_intercept)
 
 
+def _hidden_layers(estimator):
+    """The widths of a network's hidden layers, whichever class holds them."""
+    sizes = getattr(estimator, "hidden_layer_sizes", None)
+    return tuple(sizes) if sizes is not None else (estimator.n_hidden,)
+
+
 def _backprop_counterpart(estimator, n_rows=None):
     from sklearn.neural_network import MLPClassifier
 
@@ -62,7 +69,7 @@ def _backprop_counterpart(estimator, n_rows=None):
         return MLPClassifier(random_state=0)
     batch = estimator.batch_size
     return MLPClassifier(
-        hidden_layer_sizes=(estimator.n_hidden,),
+        hidden_layer_sizes=_hidden_layers(estimator),
         activation="logistic",
         solver="sgd",
         learning_rate_init=estimator.learning_rate,
@@ -95,7 +102,8 @@ def _sigmoid_differences(estimator):
 
 
 def _backprop_differences(estimator):
-    return ("the same hidden layer of sigmoid units, loss, batch, step, momentum, "
+    layers = "layer" if len(_hidden_layers(estimator)) == 1 else "layers"
+    return (f"the same hidden {layers} of sigmoid units, loss, batch, step, momentum, "
             "penalty and epochs; the initial weights are drawn differently, and "
             "scikit-learn's step stays constant")
 
@@ -145,13 +153,25 @@ class ModelSpec:
         return getattr(sknn_basic, self.class_name)
 
     def make(self, settings, args=None):
-        """The estimator with ``settings``, then the options given in ``args``."""
+        """The estimator with ``settings``, then the options given in ``args``.
+
+        ``--hidden`` gives the widths of the hidden layers: one is the model's
+        own ``n_hidden``; several make the network of that many hidden layers,
+        :class:`~sknn_basic.BackpropClassifier`, with the same settings.
+        """
         params = dict(settings)
+        cls = self.estimator_class()
         for option in self.options:
             value = getattr(args, option, None) if args is not None else None
-            if value is not None:
+            if value is None:
+                continue
+            if option == "hidden":
+                apply_hidden(params, value)
+            else:
                 params[OPTION_PARAMS[option]] = value
-        return self.estimator_class()(**params)
+        if "hidden_layer_sizes" in params:
+            cls = network_class(params)
+        return cls(**params)
 
 
 # Settings of `train`, per model.  perceptron: Rosenblatt's rule for 100
@@ -205,6 +225,29 @@ MODELS = {
         ),
     )
 }
+
+
+def apply_hidden(params, widths):
+    """Set the network parameters of ``--hidden``'s widths in ``params`` (in place).
+
+    One width is the lessons' network's ``n_hidden``; several are the
+    ``hidden_layer_sizes`` of :class:`~sknn_basic.BackpropClassifier`, which
+    takes the other parameters unchanged.
+    """
+    if len(widths) == 1:
+        params["n_hidden"] = widths[0]
+    else:
+        params.pop("n_hidden", None)
+        params["hidden_layer_sizes"] = tuple(widths)
+
+
+def network_class(params):
+    """The network class that takes ``params`` (see :func:`apply_hidden`)."""
+    import sknn_basic
+
+    if "hidden_layer_sizes" in params:
+        return sknn_basic.BackpropClassifier
+    return sknn_basic.TwoLayerBackpropClassifier
 
 
 def check_options(spec, args):

@@ -100,8 +100,8 @@ def run(args, printer):
     epochs = args.weights_from_epoch or 0
     if epochs:
         estimator.set_params(max_iter=epochs, tol=None)
-        printer.run(spec.class_name, lambda: estimator.fit(X_train, y_train),
-                    progress=f"training {spec.class_name} for {epochs} epoch(s) ...")
+        printer.run(type(estimator).__name__, lambda: estimator.fit(X_train, y_train),
+                    progress=f"training {type(estimator).__name__} for {epochs} epoch(s) ...")
         weights = f"after {epochs} epoch(s) of training on the lessons' training rows"
     else:
         weights = "the initial weights fit starts from"

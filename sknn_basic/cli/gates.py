@@ -9,6 +9,7 @@ gate's points and decision boundary, XOR's failure beside its solution.
 
 from . import _memory, _parser, _plot
 from ._errors import OK
+from ._registry import apply_hidden, network_class
 
 #: The gates: inputs (one row per case) and the target of each row.
 GATES = {
@@ -58,11 +59,13 @@ def add_parser(commands):
 def network_settings(args=None):
     """:data:`NETWORK_SETTINGS` with the command line's options applied."""
     settings = dict(NETWORK_SETTINGS)
-    for option, param in (("epochs", "max_iter"), ("hidden", "n_hidden"),
-                          ("learning_rate", "learning_rate"), ("seed", "random_state")):
+    for option, param in (("epochs", "max_iter"), ("learning_rate", "learning_rate"),
+                          ("seed", "random_state")):
         value = getattr(args, option, None)
         if value is not None:
             settings[param] = value
+    if getattr(args, "hidden", None) is not None:
+        apply_hidden(settings, args.hidden)
     return settings
 
 
@@ -75,7 +78,7 @@ def learn_gates(printer=None, settings=None):
         ``(gate, model, inputs, targets, fitted estimator)``, the
         perceptron's four gates, then the network's XOR.
     """
-    from sknn_basic import PerceptronClassifier, TwoLayerBackpropClassifier
+    from sknn_basic import PerceptronClassifier
 
     def fit(who, estimator, X, y):
         if printer is None:
@@ -89,7 +92,8 @@ def learn_gates(printer=None, settings=None):
         model = fit(gate, PerceptronClassifier(**PERCEPTRON_SETTINGS), X, y)
         results.append((gate, "perceptron", X, y, model))
     X, y = GATES["XOR"]
-    network = TwoLayerBackpropClassifier(**(settings or NETWORK_SETTINGS))
+    settings = settings or NETWORK_SETTINGS
+    network = network_class(settings)(**settings)
     results.append(("XOR", "network", X, y, fit("XOR network", network, X, y)))
     return results
 
@@ -98,6 +102,10 @@ def _model_text(model, estimator):
     if model == "perceptron":
         w = ", ".join(f"{v:g}" for v in estimator.coef_[0])
         return f"perceptron, w = [{w}], b = {estimator.intercept_[0]:g}"
+    sizes = getattr(estimator, "hidden_layer_sizes", None)
+    if sizes is not None:
+        return (f"network with hidden layers of {', '.join(map(str, sizes))} unit(s), "
+                f"{estimator.n_iter_} epochs")
     return f"network with {estimator.n_hidden} hidden unit(s), {estimator.n_iter_} epochs"
 
 
@@ -181,11 +189,14 @@ def run(args, printer):
     """Train and print the gates; returns the exit status."""
     plot_path = _plot.check_plot_path(args.plot)
     settings = network_settings(args)
-    _memory.check_network_fits(settings["n_hidden"], 2, 4, 4)
+    _memory.check_network_fits(settings.get("hidden_layer_sizes", settings.get("n_hidden")),
+                               2, 4, 4)
     results = learn_gates(printer, settings)
     printer.say("Rosenblatt's perceptron (learning rate 1, rows in the table's order, from "
                 "zero weights)")
-    printer.say("on four gates, then a network with one hidden layer on XOR")
+    printer.say("on four gates, then a network with "
+                + ("hidden layers" if "hidden_layer_sizes" in settings else "one hidden layer")
+                + " on XOR")
     for gate, model, X, y, estimator in results:
         printer.result()
         printer.result(f"{gate}, {_model_text(model, estimator)}:")

@@ -120,7 +120,7 @@ def run(args, printer):
             printer.say(f"== {name}: {spec.help} ==")
         estimator = _train_one(args, printer, spec, baseline, X_train, X_test, y_train, y_test)
         curves.append((
-            spec.class_name, loss_text(estimator).split(":")[0].split(",")[0],
+            type(estimator).__name__, loss_text(estimator).split(":")[0].split(",")[0],
             list(estimator.loss_curve_), getattr(estimator, "validation_loss_curve_", None),
             PERCEPTRON_PLOT_NOTE if spec.class_name == "PerceptronClassifier" else None,
         ))
@@ -158,7 +158,8 @@ def _fit_for_set_epochs(counterpart, X, y):
 
 def _train_one(args, printer, spec, baseline, X_train, X_test, y_train, y_test):
     estimator = spec.make(spec.train_settings, args)
-    name = spec.class_name
+    # --hidden with several layers makes another class than the model's own.
+    name = type(estimator).__name__
     perceptron = name == "PerceptronClassifier"
     printer.say(f"Model: {one_line(repr(estimator))}")
     if perceptron:
