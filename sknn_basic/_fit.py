@@ -278,9 +278,10 @@ def _warn_if_worse_than_constant(estimator, rows, record):
     curve = record.loss_curve
     optimizer = getattr(estimator, "_optimizer", None)
     # A loss that jumped up, ended where it began, or made the schedule
-    # cut the step: the steps are too long, not too few.
+    # cut the step: the steps are too long, not too few.  (One epoch's loss
+    # is measured before its step: it says nothing of the step's length.)
     overshot = (
-        curve[-1] >= curve[0]
+        (len(curve) > 1 and curve[-1] >= curve[0])
         or any(b > OVERSHOOT * a for a, b in zip(curve, curve[1:]))
         or (optimizer is not None
             and optimizer.learning_rate < optimizer.initial_learning_rate)

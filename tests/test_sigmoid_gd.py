@@ -244,3 +244,19 @@ def test_a_short_fit_of_the_epochs_asked_for_is_not_called_worse_than_a_constant
     with pytest.warns(ConvergenceWarning, match=r"worse than that of always predicting the "
                       r"class priors.*still falling after 10 epoch\(s\): increase max_iter"):
         SigmoidGDClassifier(tol=1e-12, **settings).fit(X_train, y_train)
+
+
+def test_one_epoch_asked_for_is_not_called_an_overshoot():
+    # One epoch's loss is measured before its step: a single entry cannot say
+    # the steps overshoot, and tol=None asked for exactly that epoch.
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(20, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        SigmoidGDClassifier(loss="squared_error", learning_rate=0.5, batch_size=None,
+                            max_iter=1, tol=None, fit_intercept=False, random_state=4).fit(X, y)
