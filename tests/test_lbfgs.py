@@ -26,11 +26,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.neural_network._multilayer_perceptron import _pack
 from sklearn.preprocessing import StandardScaler
 
 from sknn_basic import SigmoidGDClassifier, TwoLayerBackpropClassifier, TwoLayerBackpropRegressor
