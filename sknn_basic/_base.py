@@ -25,7 +25,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._doc_link import DocumentationLink
 from ._engines import engine_for
-from ._fit import LARGE_SCALE, advise_after_training, fit
+from ._fit import call_back, fit
+from . import _watchers as W
 from ._inputs import FLOAT_DTYPES, native
 from ._optimizers import optimizer_from_state, optimizer_to_state
 from ._params import TRAINING_CONSTRAINTS
@@ -97,9 +98,33 @@ class BaseTrained(DocumentationLink, BaseEstimator):
     def _publish(self, model):
         """Set the public weights from the model's (where they are not the same arrays)."""
 
-    def _after_training(self, model, stop_reason, incremental):
-        """Advise on a fit that ended without converging (see ``_fit.advise_after_training``)."""
-        advise_after_training(self, model, stop_reason, incremental)
+    def _watchers(self, rows, model, validation, incremental):
+        """What watches this estimator's training, in the order it acts (see ``_watchers``).
+
+        The guard first, so that nothing else sees a diverged epoch; the
+        user's callback before the stopping rules, so that it sees every
+        epoch; the advice last.
+        """
+        guard = W.DivergenceGuard(self._divergence_advice())
+        watchers = [guard, W.Schedule()]
+        if self.verbose:
+            watchers.append(W.ProgressLog(self.verbose))
+        if self.callback is not None:
+            watchers.append(W.Callback(call_back(self, model), guard))
+        watchers.append(W.Convergence())
+        if validation is None:
+            watchers.append(W.LossPlateau(self.tol, self.n_iter_no_change))
+        else:
+            watchers.append(W.EarlyStopping(validation, rows.validation_score(model),
+                                             self.tol, self.n_iter_no_change))
+        if self._compares_with_constant:
+            watchers.append(W.WorseThanConstant(self, rows))
+        watchers.append(self._run_advice())
+        return watchers
+
+    def _run_advice(self):
+        """The advice at the end of a run that did not converge."""
+        return W.RunAdvice(self)
 
     # -------------------------------------------------------------- predict
 
@@ -406,7 +431,7 @@ class BaseTrainedRegressor(RegressorMixin, BaseTrained):
 
     def _divergence_advice(self):
         scale = self._target_scale
-        if scale > LARGE_SCALE:
+        if scale > W.LARGE_SCALE:
             return (
                 f"The targets are on a large scale (largest |y| = {scale:.3g}), which "
                 "the output weights and the steps must match: standardise y (for example "

@@ -28,21 +28,13 @@ changes nothing and the KeyboardInterrupt propagates.
 """
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._engines import engine_for, is_dask_collection
-from ._optimizers import RISE
 from ._replay import ReplayMemory
-from ._training import OVERSHOOT, TrainingRecord, TrainingSettings, train
-from ._warnings import warn
+from ._training import TrainingRecord, train
 
-__all__ = ["LARGE_SCALE", "advise_after_training", "fit", "store_record"]
-
-#: Features or targets whose largest magnitude exceeds this are not on the
-#: unit scale that a learning rate is chosen for (standardised data rarely
-#: leave [-5, 5]).
-LARGE_SCALE = 10.0
+__all__ = ["call_back", "fit", "store_record"]
 
 
 def fit(estimator, X, y, sample_weight, classes, incremental):
@@ -163,41 +155,28 @@ def _run(estimator, rows, X, Y, sample_weight, validation, random_state, increme
     else:
         # A fit starts a new record; the samples seen still add up.
         record = TrainingRecord(t=previous.t if previous is not None else 0)
-    on_epoch = None if estimator.callback is None else _call_back(estimator, model)
     if estimator._lbfgs():
         # Its own stopping rules and warnings (see sknn_basic._lbfgs).
+        on_epoch = None if estimator.callback is None else call_back(estimator, model)
         record = estimator._minimize(model, X, Y, sample_weight, record, n_samples=n_samples,
                                      total_weight=total_weight, on_epoch=on_epoch)
         store_record(estimator, record, model)
         return
     record = train(
-        model,
-        X,
-        Y,
-        sample_weight,
-        settings=TrainingSettings(
-            max_epochs=1 if incremental else estimator.max_iter,
-            tol=estimator.tol,
-            n_iter_no_change=estimator.n_iter_no_change,
-            shuffle=estimator.shuffle,
-            verbose=estimator.verbose,
-            incremental=incremental,
-            divergence_advice=estimator._divergence_advice(),
-        ),
+        model, X, Y, sample_weight,
+        watchers=estimator._watchers(rows, model, validation, incremental),
+        max_epochs=1 if incremental else estimator.max_iter,
+        shuffle=estimator.shuffle,
+        incremental=incremental,
         random_state=random_state,
         n_samples=n_samples,
         total_weight=total_weight,
         record=record,
-        validation=validation,
-        score_validation=rows.validation_score(model),
-        on_epoch=on_epoch,
     )
     store_record(estimator, record, model)
-    if incremental or not _warn_if_worse_than_constant(estimator, rows, record):
-        estimator._after_training(model, record.stop_reason, incremental)
 
 
-def _call_back(estimator, model):
+def call_back(estimator, model):
     """The loop's per-epoch hook: publish the run so far, then call ``callback``."""
 
     def on_epoch(record, info):
@@ -221,128 +200,9 @@ def store_record(estimator, record, model):
     estimator.validation_loss_curve_ = record.validation_loss_curve
     estimator.best_validation_score_ = record.best_validation_score if early else None
     estimator.best_loss_ = None if early else record.best_loss
-    if model.optimizer is not None:
-        estimator.learning_rate_ = model.optimizer.learning_rate
+    if model.step_size is not None:
+        estimator.learning_rate_ = model.step_size.learning_rate
     estimator._publish(model)
-
-
-# ------------------------------------------------------------------ advice
-
-
-def _scale_advice(estimator, largest):
-    """Advice for a fit whose steps overshoot, from the scale of its data.
-
-    ``largest`` is the largest magnitude of a training feature.
-    """
-    causes = []
-    if largest > LARGE_SCALE:
-        causes.append(
-            f"the features are on a large scale (largest |x| = {largest:.3g}): "
-            "standardise them (for example with StandardScaler in a pipeline)"
-        )
-    target_scale = getattr(estimator, "_target_scale", 0.0)
-    if target_scale > LARGE_SCALE:
-        causes.append(
-            f"the targets are on a large scale (largest |y| = {target_scale:.3g}): "
-            "standardise y (for example with TransformedTargetRegressor and a "
-            "StandardScaler)"
-        )
-    # The step in use (learning_rate may be "auto" or halved by the schedule).
-    step = getattr(estimator, "learning_rate_", estimator.learning_rate)
-    rate = f"lower learning_rate (now {step:.3g}; for example by a factor of 10)"
-    if not causes:
-        return f"The steps overshoot: {rate}."
-    return (f"Steps of learning_rate={step:.3g} overshoot because "
-            f"{' and '.join(causes)}, or {rate}.")
-
-
-def _warn_if_worse_than_constant(estimator, rows, record):
-    """Warn where a fit ended worse than a constant prediction; True where it did.
-
-    No model should: a constant is what the network gives with zero
-    weights and a fitted bias, and a fit that ends above it learnt
-    nothing (usually steps far too long for the data's scale).  The
-    fit's last training loss is compared with the constant's, measured
-    by the same loss on the same weighted rows.
-    """
-    if (not estimator._compares_with_constant or not record.loss_curve
-            or record.stop_reason in ("diverged", "interrupted")):
-        return False
-    # Measured where the rows are: block-wise sums on an engine of blocks.
-    constant = rows.constant_loss()
-    final = record.loss_curve[-1]
-    if not constant > 0 or not final > OVERSHOOT * constant:
-        return False
-    what = ("always predicting the class priors" if hasattr(estimator, "classes_")
-            else "always predicting the mean target")
-    curve = record.loss_curve
-    optimizer = getattr(estimator, "_optimizer", None)
-    # A loss that jumped up, ended where it began, or made the schedule
-    # cut the step: the steps are too long, not too few.  (One epoch's loss
-    # is measured before its step: it says nothing of the step's length.)
-    overshot = (
-        (len(curve) > 1 and curve[-1] >= curve[0])
-        or any(b > OVERSHOOT * a for a, b in zip(curve, curve[1:]))
-        or (optimizer is not None
-            and optimizer.learning_rate < optimizer.initial_learning_rate)
-    )
-    if overshot:
-        advice = _scale_advice(estimator, rows.largest_feature())
-    elif estimator.tol is None:
-        # A loss still falling after exactly the max_iter epochs the user
-        # asked for (tol=None, as the lessons' runs do): more epochs is the
-        # only advice, and the user chose the count, as the max_iter warning,
-        # silent with tol=None, respects too.
-        return False
-    else:
-        # A loss that fell all along: the run ended before it got anywhere.
-        advice = (
-            f"The loss was still falling after {len(curve)} epoch(s): increase max_iter "
-            "(or raise learning_rate), or standardise the features."
-        )
-    warn(
-        f"{type(estimator).__name__}'s final training loss, {final:.4g}, is worse than that "
-        f"of {what}, {constant:.4g}: the fitted model is worse than a constant. "
-        + advice,
-        ConvergenceWarning,
-    )
-    return True
-
-
-def advise_after_training(estimator, model, stop_reason, incremental):
-    """The convergence advice of a gradient-descent fit that ran to its end."""
-    if incremental or stop_reason not in ("max_iter", "tol"):
-        return
-    curve = estimator.loss_curve_
-    if len(curve) > 1 and curve[-1] > RISE * curve[0]:
-        # Ending above the start is the mark of steps that overshoot, not
-        # of too few: advising more epochs or a larger step would mislead.
-        warn(
-            f"{type(estimator).__name__}'s training loss rose from {curve[0]:.4g} to "
-            f"{curve[-1]:.4g} over {len(curve)} epochs: the steps overshoot. Lower "
-            f"learning_rate (now {estimator.learning_rate_:.3g}; for example by a factor "
-            "of 10) or standardise the features.",
-            ConvergenceWarning,
-        )
-    elif stop_reason == "max_iter" and estimator.tol is not None:
-        watched = "validation score" if estimator.early_stopping else "training loss"
-        overshot = any(b > OVERSHOOT * a for a, b in zip(curve, curve[1:])) or (
-            model.optimizer is not None
-            and model.optimizer.learning_rate < model.optimizer.initial_learning_rate
-        )
-        # A loss that jumped up on the way (or a step the schedule had to
-        # cut) says the step is too long: then more epochs or a larger
-        # step is the wrong advice.
-        advice = (
-            "The loss rose on the way: lower learning_rate (for example by a factor "
-            "of 10)" if overshot else "Increase max_iter, raise learning_rate"
-        )
-        warn(
-            f"{type(estimator).__name__} reached max_iter={estimator.max_iter} epochs before "
-            f"the {watched} stopped improving by tol={estimator.tol}. {advice}, or set "
-            "tol=None to train for exactly max_iter epochs.",
-            ConvergenceWarning,
-        )
 
 
 # ------------------------------------------------------------- transaction

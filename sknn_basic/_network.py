@@ -111,6 +111,11 @@ class LayeredModel:
 
     converged = False
 
+    @property
+    def step_size(self):
+        """The step size and its schedule (the step rule's; None under L-BFGS)."""
+        return None if self.optimizer is None else self.optimizer.step_size
+
     def __init__(
         self,
         coefs,

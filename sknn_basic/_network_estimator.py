@@ -18,11 +18,13 @@ from sklearn.utils._param_validation import StrOptions
 
 from . import _kernels as K
 from . import _lbfgs
+from . import _watchers as W
 from ._base import BaseTrainedClassifier, BaseTrainedRegressor
 from ._engines import engine_for
 from ._params import Count, Number
 from ._network import LayeredModel
-from ._optimizers import OPTIMIZERS, make_optimizer
+from ._optimizers import OPTIMIZERS, make_optimizer, rule_constraints, rule_settings
+from ._schedules import initial_step
 from ._warnings import warn
 
 __all__ = ["NetworkMixin", "BaseNetworkClassifier", "BaseNetworkRegressor", "auto_batch_size"]
@@ -53,17 +55,17 @@ def auto_batch_size(n_samples):
 #: page on SigmoidGDClassifier has the table.
 PLATEAU_GRADIENT_RATIO = 0.05
 
-#: Parameters of every network estimator, beyond the common base's.
+#: Parameters of every network estimator, beyond the common base's.  The
+#: ``solver`` options and the step rules' hyper-parameters are not written
+#: here: each estimator class derives them from the rules' declarations
+#: (:meth:`NetworkMixin.__init_subclass__`).
 NETWORK_CONSTRAINTS = {
+    "learning_rate": [Number(0, None), StrOptions({"auto"})],
     "batch_size": [StrOptions({"auto"}), Count(1, None), None],
     "alpha": [Number(0, None, closed="left")],
     "init_scale": [Number(0, None), None],
     "learning_rate_schedule": [StrOptions({"constant", "adaptive"})],
-    "solver": [StrOptions(set(OPTIMIZERS) | {"lbfgs"})],
     "max_fun": [Count(1, None)],
-    "beta_1": [Number(0, 1, closed="left")],
-    "beta_2": [Number(0, 1, closed="left")],
-    "epsilon": [Number(0, None)],
 }
 
 
@@ -71,6 +73,19 @@ class NetworkMixin:
     """The network parts every gradient-descent estimator shares, whatever its task."""
 
     _hidden_activation = "sigmoid"
+    #: The step ``learning_rate="auto"`` means for a rule without a default
+    #: of its own (plain descent); see :meth:`_auto_learning_rate`.
+    _auto_step = 0.5
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):
+            # The solvers and the rules' hyper-parameters this class takes,
+            # from the rules' own declarations (sknn_basic._optimizers).
+            cls._parameter_constraints = {
+                **cls._parameter_constraints,
+                **rule_constraints(cls._get_param_names(), extra_solvers={"lbfgs"}),
+            }
 
     def _batch_rows(self, n_samples):
         """Rows per batch: None (and L-BFGS) is the full batch; "auto" see :func:`auto_batch_size`."""
@@ -92,39 +107,27 @@ class NetworkMixin:
         raise NotImplementedError
 
     def _initial_learning_rate(self, n_samples):
-        """The step size a fit starts from (``learning_rate_`` then follows the schedule)."""
-        return float(self.learning_rate)
+        """The step size a fit starts from (``learning_rate_`` then follows the schedule).
 
-    def _optimizer_settings(self):
-        """The chosen solver's hyper-parameters, by the optimizer's names."""
-        if self.solver == "adam":
-            return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
-        return {"momentum": getattr(self, "momentum", 0.0),
-                "nesterov": getattr(self, "nesterovs_momentum", False)}
+        ``learning_rate="auto"`` is the step rule's own default where it
+        declares one (Adam's), else :meth:`_auto_learning_rate`.
+        """
+        return initial_step(self.learning_rate, OPTIMIZERS.get(self.solver),
+                            lambda: self._auto_learning_rate(n_samples))
+
+    def _auto_learning_rate(self, n_samples):
+        """The estimator's own "auto" step, for a rule without a default of its own."""
+        return self._auto_step
 
     def _make_model(self, n_samples, dtype, restart):
         coefs, intercepts = self._layers()
-        settings = self._optimizer_settings()
-        optimizer = self._optimizer
         if self.solver == "lbfgs":
             # L-BFGS keeps no state between fits (a warm start continues from
             # the weights alone), and a later stochastic fit starts its
             # velocities or moments afresh.
             optimizer = self._optimizer = None
-        elif optimizer is None or not isinstance(optimizer, OPTIMIZERS[self.solver]):
-            optimizer = self._optimizer = make_optimizer(
-                self.solver, coefs + (intercepts or []),
-                self._initial_learning_rate(n_samples), self.learning_rate_schedule,
-                **settings,
-            )
         else:
-            # Velocities and moments carry over a warm-started fit.
-            optimizer.configure(**settings)
-            if restart:
-                optimizer.start(self._initial_learning_rate(n_samples),
-                                self.learning_rate_schedule)
-            else:
-                optimizer.start_chunk()
+            optimizer = self._step_rule(coefs + (intercepts or []), n_samples, restart)
         return LayeredModel(
             coefs,
             intercepts,
@@ -139,23 +142,27 @@ class NetworkMixin:
             weight_limit=self._weight_limit(),
         )
 
-    def _after_training(self, model, stop_reason, incremental):
-        super()._after_training(model, stop_reason, incremental)
-        if stop_reason != "tol" or incremental or self.early_stopping:
-            return
-        ratio = self._plateau_ratio(model)
-        if ratio is None or not ratio > PLATEAU_GRADIENT_RATIO:
-            return
-        warn(
-            f"{type(self).__name__} stopped after {self.n_iter_} full-batch epochs because "
-            f"the training loss improved by less than tol={self.tol} for "
-            f"n_iter_no_change={self.n_iter_no_change} epochs, but the gradient is still "
-            f"{ratio:.2g} of its size at the start: the steps crawl along a plateau far "
-            "from the optimum. Use solver=\"lbfgs\", which fits the whole batch to the "
-            "optimum in far fewer passes, or lower tol and raise max_iter (tol=None runs "
-            "exactly max_iter epochs).",
-            ConvergenceWarning,
-        )
+    def _step_rule(self, parameters, n_samples, restart):
+        """The solver's step rule, kept across warm starts and ``partial_fit`` calls."""
+        settings = rule_settings(self.solver, self)
+        optimizer = self._optimizer
+        if optimizer is None or not isinstance(optimizer, OPTIMIZERS[self.solver]):
+            optimizer = self._optimizer = make_optimizer(
+                self.solver, parameters, self._initial_learning_rate(n_samples),
+                self.learning_rate_schedule, **settings,
+            )
+        else:
+            # Velocities and moments carry over a warm-started fit.
+            optimizer.configure(**settings)
+            if restart:
+                optimizer.start(self._initial_learning_rate(n_samples),
+                                self.learning_rate_schedule)
+            else:
+                optimizer.start_chunk()
+        return optimizer
+
+    def _watchers(self, rows, model, validation, incremental):
+        return [*super()._watchers(rows, model, validation, incremental), _PlateauAdvice(self)]
 
     @staticmethod
     def _plateau_ratio(model):
@@ -199,6 +206,36 @@ class NetworkMixin:
 
     def _loss(self):
         return self.loss
+
+
+class _PlateauAdvice(W.Watcher):
+    """Warns where a full-batch fit stopped on ``tol`` with its gradient far from zero.
+
+    Plain descent (or Adam) crawls along a plateau with steps too small to
+    pass ``tol`` while the optimum is still far: the stop looks like
+    convergence and is not (see :data:`PLATEAU_GRADIENT_RATIO`).
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def finish(self, run):
+        est, record = self.estimator, run.record
+        if run.advised or record.stop_reason != "tol" or run.incremental or est.early_stopping:
+            return
+        ratio = est._plateau_ratio(run.model)
+        if ratio is None or not ratio > PLATEAU_GRADIENT_RATIO:
+            return
+        warn(
+            f"{type(est).__name__} stopped after {record.n_iter} full-batch epochs because "
+            f"the training loss improved by less than tol={est.tol} for "
+            f"n_iter_no_change={est.n_iter_no_change} epochs, but the gradient is still "
+            f"{ratio:.2g} of its size at the start: the steps crawl along a plateau far "
+            "from the optimum. Use solver=\"lbfgs\", which fits the whole batch to the "
+            "optimum in far fewer passes, or lower tol and raise max_iter (tol=None runs "
+            "exactly max_iter epochs).",
+            ConvergenceWarning,
+        )
 
 
 def _stochastic_solver(estimator):
@@ -316,6 +353,9 @@ class BaseNetworkClassifier(NetworkMixin, BaseTrainedClassifier):
 
 class BaseNetworkRegressor(NetworkMixin, BaseTrainedRegressor):
     """Base of the network regressors: identity outputs and the squared error."""
+
+    # Identity outputs on standardised targets take shorter plain steps.
+    _auto_step = 0.01
 
     def partial_fit(self, X, y, sample_weight=None):
         return super().partial_fit(X, y, sample_weight=sample_weight)

@@ -1,69 +1,107 @@
-"""How a gradient becomes a step: the optimizers and their learning-rate schedules.
+"""How a gradient becomes a step: the step rules, each declaring what it takes.
 
-An optimizer owns everything between a batch's gradient and the change of the
-weights: the current step size (the one owner of ``learning_rate_``), the
-velocities of momentum or the moment estimates of Adam, and the schedule that
-answers an epoch whose loss rose.  The model computes gradients; the training
-loop reports each epoch's loss; neither knows which rule turns one into a
-step.  Adding an optimizer means adding a class here and its name to
-:data:`OPTIMIZERS` (and to the estimators' ``solver`` constraint).
+A step rule owns everything between a batch's gradient and the change of the
+weights: the velocities of momentum or the moment estimates of Adam, and the
+step size it scales by (a :class:`~sknn_basic._schedules.StepSize`, which
+also holds the schedule that answers an epoch whose loss rose).  The model
+computes gradients; the training loop reports each epoch's loss; neither
+knows which rule turns one into a step.
+
+A rule is a subclass of :class:`Optimizer` with a ``name`` (the estimators'
+``solver``), its hyper-parameters declared as :class:`HyperParameter` (the
+estimator's parameter, the rule's keyword, its constraint and its default)
+and, where it has one, its own ``default_learning_rate``.  Defining the class
+registers it in :data:`OPTIMIZERS`; the estimators derive the ``solver``
+options, the constraints of the hyper-parameters and the mapping from their
+parameters from these declarations (:func:`rule_constraints`,
+:func:`rule_settings`), so a new rule is this module's business, plus the
+estimators' signatures and docstrings that scikit-learn wants written out.
 
 Every ``step`` updates the parameters in place and may overwrite the
 gradients, which the model refills for the next batch.
 """
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
-__all__ = ["Optimizer", "SGDOptimizer", "AdamOptimizer", "OPTIMIZERS", "make_optimizer", "RISE"]
+from ._params import Number
+from ._schedules import StepSize, step_size_from_state, step_size_to_state
 
-#: The "adaptive" schedule reacts to an epoch loss this many times the
-#: previous one: mini-batch noise makes smaller rises, an overshooting step
-#: larger ones.
-RISE = 1.01
+__all__ = ["Optimizer", "HyperParameter", "SGDOptimizer", "AdamOptimizer", "OPTIMIZERS",
+           "make_optimizer", "rule_constraints", "rule_settings"]
 
-#: In a stream of ``partial_fit`` chunks each loss is measured on new rows,
-#: so a chunk's loss counts as a rise only at this many times the highest of
-#: the last :data:`STREAM_MEMORY` chunks' losses: the noise between chunks
-#: (a mislabelled row in a small chunk) stays below it, rows the model has
-#: not learnt at all (a class it has not seen) do not.
-STREAM_JUMP = 2.0
-STREAM_MEMORY = 5
-#: After a chunk without a jump, a halved step grows back by this factor, up
-#: to the step the stream started from: a stream of many chunks keeps its
-#: step, where halvings that never heal would end its learning.
-STREAM_REGROWTH = 1.1
+#: Step rules by the name of the estimators' ``solver`` parameter; a rule
+#: enters it by being defined (see :meth:`Optimizer.__init_subclass__`).
+OPTIMIZERS = {}
+
+
+@dataclass(frozen=True)
+class HyperParameter:
+    """One hyper-parameter of a step rule, as the estimators take it.
+
+    Attributes
+    ----------
+    parameter : str
+        The estimator's parameter (``nesterovs_momentum``).
+    keyword : str
+        The rule's keyword for it (``nesterov``).
+    constraint : list
+        Its scikit-learn parameter constraint.
+    default : object
+        The value a rule uses where an estimator does not take the parameter.
+    """
+
+    parameter: str
+    keyword: str
+    constraint: list
+    default: object
 
 
 class Optimizer:
-    """The step rule's common part: the step size and the "adaptive" schedule.
+    """The common part of a step rule: its step size and its hyper-parameters.
 
     Parameters
     ----------
     learning_rate : float
         The step size a fit starts from.
     schedule : {"constant", "adaptive"}
-        "constant" keeps the step.  "adaptive" answers an epoch whose loss is
-        more than 1 % above the previous epoch's: an optimizer with a state
-        that carries past steps forward (momentum) first forgets that state,
-        and only a second rise in a row halves the step.
+        See :class:`~sknn_basic._schedules.StepSize`.
 
     Attributes
     ----------
-    learning_rate : float
-        The step size in use (the estimators publish it as ``learning_rate_``).
-    initial_learning_rate : float
-        The step size the current fit started from.
+    step_size : StepSize
+        The step size in use and its schedule.
     """
 
+    #: The estimators' ``solver`` value of the rule; None for a base class.
+    name = None
+    #: What the rule takes from the estimator (see :class:`HyperParameter`).
+    hyper_parameters = ()
+    #: The step ``learning_rate="auto"`` means with this rule; None: the
+    #: estimator's own default.
+    default_learning_rate = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.name is not None:
+            OPTIMIZERS[cls.name] = cls
+
     def __init__(self, learning_rate, schedule="constant"):
-        self.learning_rate = self.initial_learning_rate = float(learning_rate)
-        self.schedule = schedule
-        self._restarted = False
-        self._chunk_losses = []
+        self.step_size = StepSize(learning_rate, schedule)
         # The partial_fit call under way, counting from the first.
         self._chunks = 1
+
+    # The step size is the schedule's; the rule reads it at each step.
+    learning_rate = property(lambda self: self.step_size.learning_rate)
+    initial_learning_rate = property(lambda self: self.step_size.initial_learning_rate)
+
+    def configure(self, **hyper):
+        """Take new hyper-parameters, by the rule's keywords (``set_params`` between fits)."""
+        for declared in self.hyper_parameters:
+            setattr(self, declared.keyword, hyper.get(declared.keyword, declared.default))
 
     def start(self, learning_rate, schedule):
         """Begin a fit: the step size starts again from ``learning_rate``.
@@ -71,10 +109,7 @@ class Optimizer:
         The velocities or moments are kept, so that a warm-started fit goes
         on from where the previous one stopped.
         """
-        self.learning_rate = self.initial_learning_rate = float(learning_rate)
-        self.schedule = schedule
-        self._restarted = False
-        self._chunk_losses = []
+        self.step_size.start(learning_rate, schedule)
         self._chunks = 1
 
     def start_chunk(self):
@@ -107,50 +142,15 @@ class Optimizer:
     def reset(self):
         """Drop every state built from past gradients (after a diverged run)."""
         self.forget()
-        self._chunk_losses = []
+        self.step_size.reset()
 
     def end_epoch(self, loss, previous_loss):
-        """Apply the schedule after an epoch; True where it answered an overshoot."""
-        if self.schedule != "adaptive" or not loss > RISE * previous_loss:
-            self._restarted = False
-            return False
-        # Momentum alone makes a loss oscillate, so the first answer is to
-        # forget it; a rise right after that (or without momentum) means the
-        # step itself is too long.
-        if not self._restarted and self.forget():
-            self._restarted = True
-        else:
-            self.learning_rate *= 0.5
-            self._restarted = False
-        return True
+        """The schedule's answer to an epoch (see :meth:`StepSize.end_epoch`)."""
+        return self.step_size.end_epoch(loss, previous_loss, self.forget)
 
     def end_chunk(self, loss):
-        """Apply the schedule after a ``partial_fit`` chunk; True where it halved the step.
-
-        Two chunks hold different rows, so the 1 % test of :meth:`end_epoch`
-        would answer the noise between them: over a long stream it halved
-        the step until learning stopped.  "adaptive" halves the step instead
-        when the chunk's loss jumps (see :data:`STREAM_JUMP`), as when
-        a class-sorted stream reaches a class the model has not seen, where
-        a full step would overwrite what the earlier chunks taught, and
-        forgets the velocity, which points where those chunks pulled; after
-        calm chunks the step grows back (:data:`STREAM_REGROWTH`).
-        """
-        recent = self._chunk_losses
-        jumped = (
-            self.schedule == "adaptive" and bool(recent)
-            and loss > STREAM_JUMP * max(recent)
-        )
-        if jumped:
-            # The velocity points where the earlier chunks pulled.
-            self.forget()
-            self.learning_rate *= 0.5
-        elif self.schedule == "adaptive":
-            self.learning_rate = min(self.initial_learning_rate,
-                                     self.learning_rate * STREAM_REGROWTH)
-        recent.append(loss)
-        del recent[:-STREAM_MEMORY]
-        return jumped
+        """The schedule's answer to a ``partial_fit`` chunk (see :meth:`StepSize.end_chunk`)."""
+        return self.step_size.end_chunk(loss, self.forget)
 
 
 class SGDOptimizer(Optimizer):
@@ -176,17 +176,22 @@ class SGDOptimizer(Optimizer):
         See :class:`Optimizer`.
     """
 
+    name = "sgd"
+    hyper_parameters = (
+        HyperParameter("momentum", "momentum", [Number(0, 1, closed="left")], 0.0),
+        HyperParameter("nesterovs_momentum", "nesterov", ["boolean"], False),
+    )
+
     def __init__(self, parameters, learning_rate, momentum=0.0, nesterov=False,
                  schedule="constant"):
         super().__init__(learning_rate, schedule)
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
         self.velocities = [np.zeros_like(p) for p in parameters] if momentum else None
+        self.configure(momentum=momentum, nesterov=nesterov)
 
-    def configure(self, momentum=0.0, nesterov=False):
-        """Take new hyper-parameters (from ``set_params`` between fits)."""
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+    def configure(self, **hyper):
+        super().configure(**hyper)
+        self.momentum = float(self.momentum)
+        self.nesterov = bool(self.nesterov)
         if not self.momentum:
             self.velocities = None
 
@@ -247,17 +252,29 @@ class AdamOptimizer(Optimizer):
         See :class:`Optimizer` ("adaptive" halves the step on a rise).
     """
 
+    name = "adam"
+    hyper_parameters = (
+        HyperParameter("beta_1", "beta_1", [Number(0, 1, closed="left")], 0.9),
+        HyperParameter("beta_2", "beta_2", [Number(0, 1, closed="left")], 0.999),
+        HyperParameter("epsilon", "epsilon", [Number(0, None)], 1e-8),
+    )
+    #: The paper's suggested step, which scikit-learn's MLP also starts from:
+    #: Adam's steps are about ``learning_rate`` in size whatever the
+    #: gradient's scale, so plain descent's 0.5 would be far too long.
+    default_learning_rate = 0.001
+
     def __init__(self, parameters, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  schedule="constant"):
         super().__init__(learning_rate, schedule)
-        self.configure(beta_1, beta_2, epsilon)
+        self.configure(beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
         self.t = 0
         self.first_moments = [np.zeros_like(p) for p in parameters]
         self.second_moments = [np.zeros_like(p) for p in parameters]
 
-    def configure(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        """Take new hyper-parameters (from ``set_params`` between fits)."""
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+    def configure(self, **hyper):
+        super().configure(**hyper)
+        self.beta_1, self.beta_2, self.epsilon = (float(self.beta_1), float(self.beta_2),
+                                                  float(self.epsilon))
 
     def step(self, parameters, gradients):
         self.t += 1
@@ -324,13 +341,37 @@ class AdamOptimizer(Optimizer):
 #: learning rate; a smaller one needs :meth:`AdamOptimizer._guard_underflow`.
 _SQRT_TINY = {t: math.sqrt(float(np.finfo(t).tiny)) for t in (np.float16, np.float32, np.float64)}
 
-#: Optimizers by the name of the estimators' ``solver`` parameter.
-OPTIMIZERS = {"sgd": SGDOptimizer, "adam": AdamOptimizer}
-
-
 def make_optimizer(solver, parameters, learning_rate, schedule, **hyper):
     """A fresh optimizer of kind ``solver`` for ``parameters``."""
     return OPTIMIZERS[solver](parameters, learning_rate, schedule=schedule, **hyper)
+
+
+def rule_constraints(parameter_names, extra_solvers=()):
+    """The ``solver`` options and the rules' hyper-parameter constraints an estimator takes.
+
+    Parameters
+    ----------
+    parameter_names : collection of str
+        The estimator's parameters: a rule's hyper-parameter it does not
+        take gets no constraint (scikit-learn wants one per parameter,
+        exactly).
+    extra_solvers : collection of str
+        Solvers that are not step rules (``"lbfgs"``).
+    """
+    constraints = {"solver": [StrOptions(set(OPTIMIZERS) | set(extra_solvers))]}
+    for rule in OPTIMIZERS.values():
+        for declared in rule.hyper_parameters:
+            if declared.parameter in parameter_names:
+                constraints[declared.parameter] = declared.constraint
+    return constraints
+
+
+def rule_settings(solver, estimator):
+    """The hyper-parameters of ``solver``'s rule, by its keywords, read from ``estimator``."""
+    return {
+        declared.keyword: getattr(estimator, declared.parameter, declared.default)
+        for declared in OPTIMIZERS[solver].hyper_parameters
+    }
 
 
 # ------------------------------------------------------------ plain state
@@ -341,12 +382,15 @@ def make_optimizer(solver, parameters, learning_rate, schedule, **hyper):
 
 def optimizer_to_state(optimizer):
     """``optimizer``'s attributes, with the name of its ``solver``."""
-    solver = next(name for name, cls in OPTIMIZERS.items() if type(optimizer) is cls)
-    return {"solver": solver, "attributes": dict(vars(optimizer))}
+    attributes = dict(vars(optimizer))
+    step_size = attributes.pop("step_size")
+    return {"solver": optimizer.name, "attributes": attributes,
+            "step_size": step_size_to_state(step_size)}
 
 
 def optimizer_from_state(state):
     """The optimizer that :func:`optimizer_to_state` described."""
     optimizer = object.__new__(OPTIMIZERS[state["solver"]])
     optimizer.__dict__.update(state["attributes"])
+    optimizer.step_size = step_size_from_state(state["step_size"])
     return optimizer

@@ -2,29 +2,29 @@
 
 An estimator hands :func:`train` a *model* that follows :class:`Model`: it
 owns the trainable arrays, runs one pass over the data, and (for the
-gradient-descent models) holds the optimizer that owns the step size.  The
-loop owns everything around that pass: the epoch count, the per-epoch
-shuffling, the loss and validation curves, the stopping rules, the verbose
-lines, the per-epoch hook and the guard against a divergent run.  It writes
-nothing on the estimator: it fills a :class:`TrainingRecord`, which the
-estimator stores in one place.  Keeping this in one place is what makes the
-estimators behave alike, wherever their rows live: the loop never touches the
-rows itself, it only hands them to the model.
+gradient-descent models) holds the step rule and the step size.  The loop
+is the epoch loop and little else: it draws each epoch's shuffle, runs the
+pass, enters the epoch in a :class:`TrainingRecord`, and undoes an epoch
+that Ctrl-C interrupted half-way.  Everything that reacts to an epoch (the
+divergence guard, the schedule, the stopping rules, the progress lines, the
+user's callback, the advice at the end) is a watcher of
+:mod:`sknn_basic._watchers` that the estimator composes.  The loop writes
+nothing on the estimator: the estimator publishes the record.  It never
+touches the rows itself, it only hands them to the model, which is what
+lets the same loop train on rows in memory or in blocks on a cluster.
 """
 
 import math
 from dataclasses import dataclass, field, replace
 from typing import Optional, Protocol
 
-import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+import numpy as np
 
 from ._warnings import warn
+from ._watchers import Epoch, Run, copy_parameters, restore_parameters
 
-__all__ = ["Model", "TrainingSettings", "TrainingRecord", "interruption_warning", "train"]
-
-#: A loss this many times the best one met is an overshoot, not noise.
-OVERSHOOT = 1.1
+__all__ = ["Model", "TrainingRecord", "interruption_warning", "train"]
 
 
 class Model(Protocol):
@@ -41,8 +41,11 @@ class Model(Protocol):
     converged : bool
         Set by :meth:`run_epoch` when no later epoch can change anything.
     optimizer : Optimizer or None
-        The step rule (see :mod:`sknn_basic._optimizers`), told each epoch's
-        loss so that its schedule can react; None for a rule without one.
+        The step rule (see :mod:`sknn_basic._optimizers`); None for a model
+        without one (the perceptron's rule is its pass).
+    step_size : StepSize or None
+        The step size and its schedule (see :mod:`sknn_basic._schedules`),
+        told each epoch's loss by the schedule's watcher.
     weight_limit : float or None
         A magnitude of any weight beyond which the run counts as diverged
         (exploding weights overflow the outputs long before they overflow
@@ -53,6 +56,7 @@ class Model(Protocol):
     uses_order: bool
     converged: bool
     optimizer: object
+    step_size: object
     weight_limit: Optional[float]
 
     def run_epoch(self, X, Y, sample_weight, order):
@@ -63,21 +67,6 @@ class Model(Protocol):
 
     def penalty(self):
         """The regularisation term added to the mean loss."""
-
-
-@dataclass
-class TrainingSettings:
-    """The estimator's parameters the loop obeys."""
-
-    max_epochs: int
-    tol: Optional[float]
-    n_iter_no_change: int
-    shuffle: bool
-    verbose: int
-    incremental: bool
-    #: What to do about a diverged run, where the estimator knows the cause
-    #: better than the loop (targets on a large scale); None: the general advice.
-    divergence_advice: Optional[str] = None
 
 
 @dataclass
@@ -114,102 +103,12 @@ class TrainingRecord:
         return self.state.best_validation_score
 
 
-def _all_finite(arrays):
-    # A sum is finite only if every term is: one reduction per array instead
-    # of a boolean array as large as the parameters.
-    for a in arrays:
-        if not math.isfinite(np.add.reduce(a, axis=None)):
-            return False
-    return True
-
-
-def _bounded(arrays, limit):
-    # One product per array: NaN and infinity fail the comparison, and a sum
-    # of squares within limit**2 keeps every weight within limit.
-    bound = limit * limit
-    return all(float(np.vdot(a, a)) <= bound for a in arrays)
-
-
-def _copy(parameters):
-    return [p.copy() for p in parameters]
-
-
-def _restore(parameters, saved):
-    for p, s in zip(parameters, saved):
-        p[...] = s
-
-
-def _print_epoch(settings, state, epoch, loss, validation_score, shown):
-    """The lessons' progress lines: the loss, flagged when it rose since the last line."""
-    if settings.verbose >= 2 or shown is None or epoch in shown:
-        line = f"Epoch {epoch:>5d}: train loss {loss:.8f}"
-        if validation_score is not None:
-            line += f", validation score {validation_score:.6f}"
-        if state.last_printed_loss is not None and loss > state.last_printed_loss:
-            line += "  WARNING - loss increasing"
-        print(line, flush=True)
-        state.last_printed_loss = loss
-
-
-class _Guard:
-    """The divergence guard: the states to fall back on when a run blows up.
-
-    A diverged epoch is undone.  What is kept is the best state met whose
-    outputs were finite: the parameters at the start of the epoch with the
-    lowest loss (for a full batch, the very parameters that loss was
-    measured on), checked once more on the data, or else the parameters the
-    call started from.
-    """
-
-    def __init__(self, model):
-        self.model = model
-        self.initial = _copy(model.parameters)
-        self.best = None
-
-    def healthy(self, loss=0.0):
-        model = self.model
-        if not math.isfinite(loss):
-            return False
-        if model.weight_limit is None:
-            return _all_finite(model.parameters)
-        return _bounded(model.parameters, model.weight_limit)
-
-    def recover(self, X, Y, sample_weight):
-        model = self.model
-        # Velocities or moments built from the diverging gradients would
-        # throw the next fit (a warm start, a partial_fit) off at once.
-        if model.optimizer is not None:
-            model.optimizer.reset()
-        for candidate in (self.best, self.initial):
-            if candidate is None:
-                continue
-            _restore(model.parameters, candidate)
-            if math.isfinite(model.mean_loss(X, Y, sample_weight)):
-                return
-        _restore(model.parameters, self.initial)
-
-
-#: The advice of a diverged run whose cause the estimator could not name.
-DIVERGENCE_ADVICE = (
-    "Lower learning_rate (for example by a factor of 10), standardise the features, "
-    "or add an L2 penalty with alpha."
-)
-
-
 def interruption_warning(n_completed, last, unit="epoch"):
     """The warning of a fit that Ctrl-C stopped after ``n_completed`` whole epochs (or iterations)."""
     warn(
         f"Training interrupted by user after {n_completed} completed "
         f"{unit}(s) of this call: the weights, n_iter_ and loss_curve_ are those at "
         f"the end of {unit} {last}.",
-        ConvergenceWarning,
-    )
-
-
-def _divergence_warning(epoch, cause, advice=None):
-    warn(
-        f"Training diverged at epoch {epoch}: {cause}. The best finite weights met "
-        f"were kept and training stopped. {advice or DIVERGENCE_ADVICE}",
         ConvergenceWarning,
     )
 
@@ -222,18 +121,15 @@ class _Checkpoint:
     the schedule's answer to it.
     """
 
-    def __init__(self, record, optimizer):
+    def __init__(self, record, step_size):
         self.record = record
-        self.optimizer = optimizer
+        self.step_size = step_size
         self.n_iter, self.t = record.n_iter, record.t
         self.n_losses = len(record.loss_curve)
         self.n_scores = None if record.validation_scores is None else len(record.validation_scores)
         # Its fields are replaced, never changed in place: a shallow copy holds them.
         self.state = replace(record.state)
-        self.step = None
-        if optimizer is not None:
-            self.step = (optimizer.learning_rate, optimizer._restarted,
-                         list(optimizer._chunk_losses))
+        self.step = None if step_size is None else step_size.snapshot()
 
     def roll_back(self):
         record = self.record
@@ -244,10 +140,7 @@ class _Checkpoint:
             del record.validation_loss_curve[self.n_scores:]
         record.state = self.state
         if self.step is not None:
-            learning_rate, restarted, losses = self.step
-            self.optimizer.learning_rate = learning_rate
-            self.optimizer._restarted = restarted
-            self.optimizer._chunk_losses = losses
+            self.step_size.restore(self.step)
 
 
 def train(
@@ -256,14 +149,14 @@ def train(
     Y,
     sample_weight,
     *,
-    settings,
+    watchers,
+    max_epochs,
+    shuffle,
+    incremental,
     random_state,
     n_samples,
     total_weight,
     record=None,
-    validation=None,
-    score_validation=None,
-    on_epoch=None,
 ):
     """Run epochs of ``model`` on ``(X, Y)``; return the :class:`TrainingRecord`.
 
@@ -274,8 +167,16 @@ def train(
     X, Y, sample_weight
         The training rows, targets and combined weights (None: all ones),
         handed to the model as they are: the loop never reads them.
-    settings : TrainingSettings
-        The stopping rules, shuffling and verbosity.
+    watchers : list of Watcher
+        What reacts to each epoch, in the order they act (see
+        :mod:`sknn_basic._watchers`).
+    max_epochs : int
+        The epochs of this call, unless a watcher stops it earlier.
+    shuffle : bool
+        Whether each epoch visits the rows in a new random order (where the
+        model's pass depends on the order).
+    incremental : bool
+        A ``partial_fit`` call: one epoch of a stream.
     random_state : numpy.random.RandomState
         Source of the per-epoch shuffles, drawn after the initial weights.
     n_samples : int
@@ -285,56 +186,34 @@ def train(
     record : TrainingRecord or None
         The record of the previous ``partial_fit`` call to continue; None
         starts a new one.
-    validation : tuple (X_val, Y_val, sample_weight_val, y_val) or None
-        Held-out data for early stopping.
-    score_validation : callable or None
-        ``score_validation(X_val, y_val, sample_weight_val)`` returns the
-        validation score (higher is better).
-    on_epoch : callable or None
-        ``on_epoch(record, info)`` after each epoch, with ``info`` a dict of
-        ``epoch``, ``loss``, ``validation_loss`` and ``validation_score``;
-        returning True stops training.
 
     Returns
     -------
     TrainingRecord
-        With ``stop_reason`` one of "max_iter", "tol", "converged",
-        "callback", "diverged" or "interrupted" (a KeyboardInterrupt after at
-        least one completed epoch; one before that propagates, with the
-        parameters as they were at the call's start).
+        With ``stop_reason`` "max_iter", a watcher's reason ("tol",
+        "converged", "callback", "diverged"), or "interrupted" (a
+        KeyboardInterrupt after at least one completed epoch; one before
+        that propagates, with the parameters as they were at the call's
+        start).
     """
     if record is None:
         record = TrainingRecord()
-    state = record.state
-    early_stopping = validation is not None
-    if early_stopping and record.validation_scores is None:
-        record.validation_scores = []
-        record.validation_loss_curve = []
-    tol = -math.inf if settings.tol is None else settings.tol
-    # Ten evenly spaced epochs of this call (0, 100, ..., 900 of 1000, as the
-    # lessons printed); every epoch of a partial_fit call.
-    first = record.n_iter
-    shown = (
-        None if settings.incremental
-        else {first + round(i * settings.max_epochs / 10) for i in range(10)}
-    )
-    needs_order = settings.shuffle and model.uses_order
-    optimizer = model.optimizer
-    guard = _Guard(model)
+    run = Run(model, X, Y, sample_weight, record, incremental=incremental,
+              first=record.n_iter, max_epochs=max_epochs)
     record.stop_reason = "max_iter"
+    needs_order = shuffle and model.uses_order
+    for watcher in watchers:
+        watcher.begin(run)
 
-    # Overflow to inf or NaN is detected after each epoch (and the epoch is
-    # undone), so NumPy's own warnings would only repeat it; the user's
-    # callback still runs under the user's settings.
-    user_errstate = np.geterr()
+    # Overflow to inf or NaN is the guard's to detect (and the epoch is
+    # undone), so NumPy's own warnings would only repeat it.
     interruption = None
     with np.errstate(all="ignore"):
-        for _ in range(settings.max_epochs):
-            epoch = record.n_iter
-            saved = _copy(model.parameters)
-            checkpoint = _Checkpoint(record, optimizer)
-            # Set once the epoch's every entry is in the record: a Ctrl-C
-            # after that (in verbose output, in the callback) keeps the epoch.
+        for _ in range(max_epochs):
+            saved = copy_parameters(model.parameters)
+            checkpoint = _Checkpoint(record, model.step_size)
+            # Set once the epoch is in the record: a Ctrl-C after that (in
+            # verbose output, in the callback) keeps the epoch.
             committed = False
             try:
                 order = random_state.permutation(n_samples) if needs_order else None
@@ -343,118 +222,53 @@ def train(
                 except BaseException:
                     # An epoch that raised (an overflow the kernel reports, a
                     # Ctrl-C) leaves the weights as they were before it.
-                    _restore(model.parameters, saved)
-                    if optimizer is not None:
-                        optimizer.reset()
+                    restore_parameters(model.parameters, saved)
+                    if model.optimizer is not None:
+                        model.optimizer.reset()
                     raise
                 # Let the next epoch's permutation replace this one, not join it.
                 order = None
-                loss += model.penalty()
-                if not guard.healthy(loss):
-                    cause = (
-                        f"the weights grew beyond {model.weight_limit:.3g}"
-                        if math.isfinite(loss) and _all_finite(model.parameters)
-                        else "the loss or the weights became infinite or NaN"
-                    )
-                    _restore(model.parameters, saved)
-                    guard.recover(X, Y, sample_weight)
-                    _divergence_warning(epoch, cause, settings.divergence_advice)
-                    record.stop_reason = "diverged"
-                    break
-                if loss < state.best_loss:
-                    guard.best = saved
-                previous_loss = record.loss_curve[-1] if record.loss_curve else math.inf
-                record.n_iter += 1
-                record.t += n_samples
-                record.loss_curve.append(loss)
-                if optimizer is None:
-                    answered = False
-                elif settings.incremental:
-                    answered = optimizer.end_chunk(loss)
-                else:
-                    answered = optimizer.end_epoch(loss, previous_loss)
-                if answered:
-                    if loss > OVERSHOOT * state.best_loss:
-                        # Far above the best: the losses met with the larger step
-                        # no longer compare, so the stopping rule starts afresh.
-                        # Small rises (mini-batch noise) leave it alone, or it
-                        # would never stop.
-                        state.best_loss = loss
-                        state.no_improvement_count = 0
-
-                validation_loss = validation_score = None
-                if early_stopping:
-                    X_val, Y_val, sw_val, y_val = validation
-                    validation_loss = model.mean_loss(X_val, Y_val, sw_val) + model.penalty()
-                    validation_score = score_validation(X_val, y_val, sw_val)
-                    record.validation_loss_curve.append(validation_loss)
-                    record.validation_scores.append(validation_score)
-                    if validation_score > state.best_validation_score:
-                        state.best_validation_parameters = _copy(model.parameters)
-                    improved = validation_score >= state.best_validation_score + tol
-                    state.best_validation_score = max(state.best_validation_score,
-                                                      validation_score)
-                else:
-                    improved = loss <= state.best_loss - tol
-                state.best_loss = min(state.best_loss, loss)
-                state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-                committed = True
-
-                if settings.verbose:
-                    _print_epoch(settings, state, epoch, loss, validation_score, shown)
-
-                if on_epoch is not None:
-                    info = {
-                        "epoch": epoch,
-                        "loss": loss,
-                        "validation_loss": validation_loss,
-                        "validation_score": validation_score,
-                    }
-                    with np.errstate(**user_errstate):
-                        stop = on_epoch(record, info)
-                    if not guard.healthy():
-                        # The hook changed the weights into something unusable.
-                        guard.recover(X, Y, sample_weight)
-                        _divergence_warning(epoch, "the callback left infinite or NaN weights")
-                        record.stop_reason = "diverged"
-                        break
-                    if stop:
-                        record.stop_reason = "callback"
-                        break
+                epoch = Epoch(record.n_iter, loss + model.penalty(), saved)
+                reason = _first_reason(watcher.update(run, epoch) for watcher in watchers)
+                if reason is None:
+                    record.n_iter += 1
+                    record.t += n_samples
+                    record.loss_curve.append(epoch.loss)
+                    committed = True
+                    reason = _first_reason(watcher.decide(run, epoch) for watcher in watchers)
             except KeyboardInterrupt as exc:
                 # Ctrl-C, as MLPClassifier answers it: training stops at the
                 # end of the last completed epoch.
                 if not committed:
-                    _restore(model.parameters, saved)
-                    if optimizer is not None:
+                    restore_parameters(model.parameters, saved)
+                    if model.optimizer is not None:
                         # Its velocities or moments hold part of the undone epoch.
-                        optimizer.reset()
+                        model.optimizer.reset()
                     checkpoint.roll_back()
-                    state = record.state
                 interruption = exc
                 break
-            if model.converged:
-                record.stop_reason = "converged"
-                break
-            if (
-                not settings.incremental
-                and state.no_improvement_count >= settings.n_iter_no_change
-            ):
-                record.stop_reason = "tol"
+            if reason is not None:
+                record.stop_reason = reason
                 break
 
     if interruption is not None:
-        if record.n_iter == first:
+        if record.n_iter == run.first:
             # Not one epoch of this call completed: the call did nothing, and
-            # the estimator puts back what it had (see BaseTrained).
+            # the estimator puts back what it had (see sknn_basic._fit).
             raise interruption
         record.stop_reason = "interrupted"
-        interruption_warning(record.n_iter - first, record.n_iter - 1)
-    if early_stopping and not settings.incremental and state.best_validation_parameters is not None:
-        _restore(model.parameters, state.best_validation_parameters)
-    if settings.verbose and record.stop_reason != "max_iter":
-        print(f"Stopped after {record.n_iter} epochs ({record.stop_reason}).", flush=True)
+        interruption_warning(record.n_iter - run.first, record.n_iter - 1)
+    for watcher in watchers:
+        watcher.finish(run)
     return record
+
+
+def _first_reason(reasons):
+    """The first stop reason a watcher gave (the later watchers are not asked)."""
+    for reason in reasons:
+        if reason is not None:
+            return reason
+    return None
 
 
 # ------------------------------------------------------------ plain state

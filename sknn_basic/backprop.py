@@ -31,7 +31,7 @@ from sklearn.utils.validation import column_or_1d
 from . import _kernels as K
 from ._engines import is_dask_collection
 from ._kernels import input_product
-from ._params import Count, Number
+from ._params import Count
 from ._base import BaseTrainedClassifier
 from ._network_estimator import BaseNetworkClassifier, BaseNetworkRegressor, _stochastic_solver
 
@@ -45,9 +45,9 @@ __all__ = [
 #: Parameters of the two-layer networks, beyond the other networks'.
 TWO_LAYER_CONSTRAINTS = {
     "n_hidden": [Count(1, None)],
-    "activation": [StrOptions({"sigmoid", "tanh", "relu"})],
-    "momentum": [Number(0, 1, closed="left")],
-    "nesterovs_momentum": ["boolean"],
+    # Every activation with a slope in the kernels' tables; the identity
+    # would make a hidden layer a linear map that adds nothing.
+    "activation": [StrOptions(set(K.DERIVATIVES) - {"identity"})],
 }
 
 
@@ -115,8 +115,10 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         units (one-hot targets for several classes).  "log_loss" uses a
         sigmoid output for two classes and a softmax for more, with the
         cross-entropy.
-    learning_rate : float, default=0.5
-        Step size of gradient descent (> 0).
+    learning_rate : float or "auto", default="auto"
+        Step size of gradient descent (> 0).  "auto" is the step rule's own
+        default: 0.5 for ``solver="sgd"``, 0.001 for ``solver="adam"`` (whose
+        steps are about this long whatever the gradient's scale).
     momentum : float, default=0.9
         Momentum of the updates, in ``[0, 1)``; 0 is plain gradient descent
         (``solver="sgd"`` only).  The velocity carries over a warm-started
@@ -302,7 +304,7 @@ class TwoLayerBackpropClassifier(_TwoLayers, BaseNetworkClassifier):
         *,
         activation="sigmoid",
         loss="log_loss",
-        learning_rate=0.5,
+        learning_rate="auto",
         momentum=0.9,
         nesterovs_momentum=False,
         learning_rate_schedule="adaptive",
@@ -374,9 +376,11 @@ class TwoLayerBackpropRegressor(_TwoLayers, BaseNetworkRegressor):
         Number of hidden units.
     activation : {"relu", "sigmoid", "tanh"}, default="relu"
         Activation of the hidden units.
-    learning_rate : float, default=0.01
+    learning_rate : float or "auto", default=0.01
         Step size (> 0).  Adam's steps are about this long whatever the
-        gradient's scale; 0.01 suits standardised features.
+        gradient's scale; 0.01 suits standardised features.  "auto" is the
+        step rule's own default: 0.001 for ``solver="adam"``, 0.01 for
+        ``solver="sgd"``.
     momentum : float, default=0.9
         Momentum of the updates with ``solver="sgd"``, in ``[0, 1)``.  In a
         stream of ``partial_fit`` calls the velocity starts afresh for the
@@ -901,7 +905,7 @@ class BackpropClassifier(_DeepLayers, _MultilabelTargets, BaseNetworkClassifier)
         *,
         activation="sigmoid",
         loss="log_loss",
-        learning_rate=0.5,
+        learning_rate="auto",
         momentum=0.9,
         nesterovs_momentum=False,
         learning_rate_schedule="adaptive",

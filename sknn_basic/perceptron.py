@@ -16,6 +16,8 @@ from sklearn.utils.extmath import safe_sparse_dot
 from . import _perceptron_kernels
 from ._base import BaseTrainedClassifier
 from ._kernels import input_product
+from ._schedules import StepSize
+from ._watchers import Watcher
 from ._warnings import warn
 
 __all__ = ["PerceptronClassifier"]
@@ -52,7 +54,8 @@ class _PerceptronModel:
 
     def configure(self, *, learning_rate, fit_intercept, average):
         """Take the estimator's current parameters (they may change between calls)."""
-        self.learning_rate = float(learning_rate)
+        # Rosenblatt's step is constant: the schedule never changes it.
+        self.step_size = StepSize(learning_rate, "constant")
         self.fit_intercept = bool(fit_intercept)
         self.average = bool(average)
         self.parameters = [self.coef, self.intercept]
@@ -73,6 +76,10 @@ class _PerceptronModel:
         model.configure(learning_rate=self.learning_rate, fit_intercept=self.fit_intercept,
                         average=self.average)
         return model
+
+    @property
+    def learning_rate(self):
+        return self.step_size.learning_rate
 
     @property
     def visits(self):
@@ -129,17 +136,45 @@ class _PerceptronModel:
 
 
 def _model_to_state(model):
-    """The rule's arrays and settings (``parameters`` is rebuilt from them)."""
-    return {k: v for k, v in vars(model).items() if k != "parameters"}
+    """The rule's arrays and settings (``parameters`` and the step are rebuilt from them)."""
+    state = {k: v for k, v in vars(model).items() if k not in ("parameters", "step_size")}
+    state["learning_rate"] = model.learning_rate
+    return state
 
 
 def _model_from_state(state):
     """The :class:`_PerceptronModel` that :func:`_model_to_state` described."""
     model = object.__new__(_PerceptronModel)
-    model.__dict__.update(state)
+    model.__dict__.update({k: v for k, v in state.items() if k != "learning_rate"})
     model.configure(learning_rate=state["learning_rate"], fit_intercept=state["fit_intercept"],
                     average=state["average"])
     return model
+
+
+class _NotSeparated(Watcher):
+    """Warns where the last epoch of a fit still made mistakes: the data were not separated."""
+
+    def __init__(self, average):
+        self.average = average
+
+    def finish(self, run):
+        record = run.record
+        if run.incremental or record.stop_reason in ("converged", "callback", "diverged",
+                                                     "interrupted"):
+            return
+        last = record.loss_curve[-1] if record.loss_curve else 0.0
+        if last > 0:
+            advice = "" if self.average else (
+                ", and average=True gives a steadier linear solution"
+            )
+            warn(
+                f"The perceptron did not separate the training data: its last epoch "
+                f"(of {record.n_iter}) still made mistakes (error rate {last:.4g}). The "
+                "classes may not be linearly separable (XOR is not); a network with a "
+                "hidden layer, such as TwoLayerBackpropClassifier, can learn such "
+                f"data{advice}.",
+                ConvergenceWarning,
+            )
 
 
 class PerceptronClassifier(BaseTrainedClassifier):
@@ -217,6 +252,9 @@ class PerceptronClassifier(BaseTrainedClassifier):
         Epochs run.
     t_ : int
         Samples seen during training.
+    learning_rate_ : float
+        The step size the rule trained with: ``learning_rate``, which
+        Rosenblatt's rule keeps constant.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -351,19 +389,5 @@ class PerceptronClassifier(BaseTrainedClassifier):
         scores += self.intercept_
         return scores
 
-    def _after_training(self, model, stop_reason, incremental):
-        if incremental or stop_reason in ("converged", "callback", "diverged", "interrupted"):
-            return
-        last = self.loss_curve_[-1] if self.loss_curve_ else 0.0
-        if last > 0:
-            advice = "" if self.average else (
-                ", and average=True gives a steadier linear solution"
-            )
-            warn(
-                f"The perceptron did not separate the training data: its last epoch "
-                f"(of {self.n_iter_}) still made mistakes (error rate {last:.4g}). The "
-                "classes may not be linearly separable (XOR is not); a network with a "
-                "hidden layer, such as TwoLayerBackpropClassifier, can learn such "
-                f"data{advice}.",
-                ConvergenceWarning,
-            )
+    def _run_advice(self):
+        return _NotSeparated(self.average)

@@ -8,10 +8,8 @@ exactly the lessons' update ``w += lr * mean((y - o) o (1 - o) x)``.
 
 import math
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
 
 from ._kernels import input_product
-from ._params import Number
 from ._network_estimator import BaseNetworkClassifier
 
 __all__ = ["SigmoidGDClassifier"]
@@ -35,8 +33,9 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         "log_loss" gives logistic regression and learns faster, since its
         error term does not vanish when a unit saturates on the wrong side.
     learning_rate : float or "auto", default="auto"
-        Step size of gradient descent (> 0).  "auto" is
-        ``2 / sqrt(n_batches)``: 2.0 when each batch is the whole training
+        Step size of gradient descent (> 0).  "auto" is the step rule's own
+        default where it has one (0.001 for ``solver="adam"``); for
+        ``solver="sgd"`` it is ``2 / sqrt(n_batches)``: 2.0 when each batch is the whole training
         set, smaller as more (and noisier) mini-batches make up an epoch;
         it suits standardised features.  The lessons' S3 run uses 0.5 with
         the full batch.
@@ -186,11 +185,6 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
     True
     """
 
-    _parameter_constraints: dict = {
-        **BaseNetworkClassifier._parameter_constraints,
-        "learning_rate": [Number(0, None), StrOptions({"auto"})],
-    }
-
     def __init__(
         self,
         loss="log_loss",
@@ -242,9 +236,7 @@ class SigmoidGDClassifier(BaseNetworkClassifier):
         self.verbose = verbose
         self.callback = callback
 
-    def _initial_learning_rate(self, n_samples):
-        if self.learning_rate != "auto":
-            return float(self.learning_rate)
+    def _auto_learning_rate(self, n_samples):
         n_batches = math.ceil(n_samples / self._batch_rows(n_samples))
         return 2.0 / math.sqrt(n_batches)
 

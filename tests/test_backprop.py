@@ -261,7 +261,7 @@ def test_a_long_stream_of_partial_fit_calls_keeps_its_step_and_learns():
                                     classes=np.arange(10))
     # A late chunk's loss can still jump (one badly fitted row among ten),
     # which halves the step; the calm chunks after it grow it back.
-    assert ours.learning_rate_ > ours.learning_rate / 10
+    assert ours.learning_rate_ > ours._optimizer.initial_learning_rate / 10
     assert ours.score(X_test, y_test) >= theirs.score(X_test, y_test)
 
 

@@ -25,10 +25,11 @@ RANKS = {
     # Leaves: constants, messages, input reading, weights, splits, constraints.
     "_warnings": 0, "_lessons": 0, "_compiled": 0, "_inputs": 0, "_params": 0,
     "_doc_link": 0, "_weights": 0, "_split": 0, "utils": 0,
-    # The mathematics.
-    "_kernels": 1, "_perceptron_kernels": 1,
-    # Step rules, the replay memory, then the layered model and the loop.
-    "_optimizers": 2, "_replay": 2,
+    # The mathematics, and the step size with its schedule.
+    "_kernels": 1, "_perceptron_kernels": 1, "_schedules": 1,
+    # Step rules, the replay memory and the loop's watchers, then the
+    # layered model and the loop.
+    "_optimizers": 2, "_replay": 2, "_watchers": 2,
     "_network": 3, "_training": 3, "_lbfgs": 4,
     # Where the rows are: the interface, the engines (rows in blocks are one
     # engine-neutral module beneath Dask's), the choice between them.

@@ -214,3 +214,129 @@ def test_adam_step_of_a_zero_gradient_is_zero_for_any_epsilon():
         # by m / epsilon (about 1e150 before); a normal one by about lr a step.
         assert np.all(np.isfinite(w)) and np.all(np.abs(w - 1) <= 1.0)
         assert abs(w[2] - 0.7) < 1e-6
+
+
+# ------------------------------------------------------------ declared rules
+
+
+def _network_estimators():
+    from sknn_basic import BackpropClassifier, BackpropRegressor, TwoLayerBackpropRegressor
+
+    return [SigmoidGDClassifier, TwoLayerBackpropClassifier, TwoLayerBackpropRegressor,
+            BackpropClassifier, BackpropRegressor]
+
+
+@pytest.mark.parametrize("Est", _network_estimators())
+def test_the_solvers_and_hyper_parameter_constraints_are_the_rules_declarations(Est):
+    constraints = Est._parameter_constraints
+    params = set(Est._get_param_names())
+    assert constraints["solver"][0].options == set(OPTIMIZERS) | {"lbfgs"}
+    for rule in OPTIMIZERS.values():
+        for declared in rule.hyper_parameters:
+            if declared.parameter in params:
+                assert constraints[declared.parameter] is declared.constraint
+            else:
+                # scikit-learn wants one constraint per parameter, exactly.
+                assert declared.parameter not in constraints
+    assert set(constraints) == params
+
+
+def test_a_new_rule_with_its_own_hyper_parameter_is_one_class():
+    # Issue 19: RMSprop's rho took four files.  Now the rule's class is all
+    # the package needs; an estimator that offers it lists rho in its
+    # signature (as scikit-learn requires) and nothing else.
+    import inspect
+
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from sknn_basic import BackpropClassifier
+    from sknn_basic._optimizers import HyperParameter, Optimizer
+    from sknn_basic._params import Number
+
+    class RMSprop(Optimizer):
+        name = "rmsprop"
+        hyper_parameters = (HyperParameter("rho", "rho", [Number(0, 1)], 0.9),)
+        default_learning_rate = 0.01
+
+        def __init__(self, parameters, learning_rate, schedule="constant", **hyper):
+            super().__init__(learning_rate, schedule)
+            self.configure(**hyper)
+            self.squares = [np.zeros_like(p) for p in parameters]
+
+        def step(self, parameters, gradients):
+            for param, grad, square in zip(parameters, gradients, self.squares):
+                square *= self.rho
+                square += (1 - self.rho) * grad * grad
+                param -= self.learning_rate * grad / (np.sqrt(square) + 1e-8)
+
+    try:
+        signature = inspect.signature(BackpropClassifier.__init__)
+
+        def __init__(self, *args, rho=0.9, **kwargs):
+            BackpropClassifier.__init__(self, *args, **kwargs)
+            self.rho = rho
+
+        # The signature scikit-learn reads: BackpropClassifier's and rho.
+        __init__.__signature__ = signature.replace(parameters=[
+            *signature.parameters.values(),
+            inspect.Parameter("rho", inspect.Parameter.KEYWORD_ONLY, default=0.9),
+        ])
+        # Created after the rule: its constraints know both.
+        RhoNetwork = type("RhoNetwork", (BackpropClassifier,), {"__init__": __init__})
+        X = np.random.RandomState(0).normal(size=(120, 3))
+        y = (X[:, 0] + X[:, 1] > 0).astype(int)
+        net = RhoNetwork((8,), solver="rmsprop", rho=0.5, max_iter=60, tol=None,
+                         random_state=0).fit(X, y)
+        assert isinstance(net._optimizer, RMSprop) and net._optimizer.rho == 0.5
+        assert net._optimizer.initial_learning_rate == 0.01  # its declared default
+        assert net.score(X, y) > 0.9
+        net.set_params(rho=0.8, warm_start=True).fit(X, y)
+        assert net._optimizer.rho == 0.8
+        with pytest.raises(InvalidParameterError, match="'rho' parameter"):
+            RhoNetwork(solver="rmsprop", rho=1.5).fit(X, y)
+        with pytest.raises(InvalidParameterError, match="'solver' parameter"):
+            BackpropClassifier(solver="nadam").fit(X, y)
+    finally:
+        del OPTIMIZERS["rmsprop"]
+
+
+def test_adam_starts_from_its_own_default_step_unless_told_otherwise():
+    # Issue 19: solver="adam" kept plain descent's 0.5 (0.950 on digits
+    # against 0.974 at Adam's 0.001).  "auto" now means the rule's step.
+    from sknn_basic import BackpropClassifier
+
+    X = np.random.RandomState(0).normal(size=(80, 4))
+    y = (X[:, 0] > 0).astype(int)
+    for Est in (SigmoidGDClassifier, TwoLayerBackpropClassifier, BackpropClassifier):
+        auto = Est(solver="adam", max_iter=5, tol=None, random_state=0).fit(X, y)
+        told = Est(solver="adam", learning_rate=0.001, max_iter=5, tol=None,
+                   random_state=0).fit(X, y)
+        assert auto._optimizer.initial_learning_rate == 0.001
+        assert auto.learning_rate_ == told.learning_rate_
+        # The same code path on both sides: the same weights exactly.
+        assert_allclose(auto.predict_proba(X), told.predict_proba(X), rtol=0, atol=0)
+        explicit = Est(solver="adam", learning_rate=0.5, max_iter=1, tol=None,
+                       random_state=0).fit(X, y)
+        assert explicit._optimizer.initial_learning_rate == 0.5
+    # Plain descent keeps each estimator's own "auto" (the lessons' numbers).
+    assert TwoLayerBackpropClassifier(max_iter=1, tol=None).fit(X, y).learning_rate_ == 0.5
+    sgd = SigmoidGDClassifier(batch_size=None, max_iter=1, tol=None).fit(X, y)
+    assert sgd._optimizer.initial_learning_rate == 2.0
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_every_estimator_publishes_the_step_it_trained_with():
+    from sklearn.base import is_classifier
+
+    from sknn_basic import PerceptronClassifier
+
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for est in [PerceptronClassifier(learning_rate=0.3), *(
+            Est(max_iter=3, tol=None) for Est in _network_estimators())]:
+        est.fit(X, y if is_classifier(est) else X[:, 0])
+        assert est.learning_rate_ > 0, type(est).__name__
+    perceptron = PerceptronClassifier(learning_rate=0.3, max_iter=3).fit(X, y)
+    assert perceptron.learning_rate_ == 0.3 and perceptron._model.step_size.schedule == "constant"
+    perceptron.partial_fit(X, y)
+    assert perceptron.learning_rate_ == 0.3

@@ -474,3 +474,28 @@ def test_attributes_of_the_other_stopping_rule_are_none():
         # A refit without early stopping turns them back to None.
         early.set_params(early_stopping=False).fit(X, y)
         assert early.validation_scores_ is None and early.best_loss_ is not None
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_an_estimator_composes_its_watchers_and_the_loop_obeys_any(Est, binary):
+    # Issue 19: stopping rules, the guard, progress lines, the schedule, the
+    # callback and the advice are watchers the estimator lists; a new rule
+    # of stopping is one more watcher, and the loop needs no change.
+    from sknn_basic._watchers import Watcher
+
+    X, y = binary
+
+    class StopAtThree(Watcher):
+        def decide(self, run, epoch):
+            return "three" if run.record.n_iter - run.first == 3 else None
+
+    class Short(Est):
+        def _watchers(self, *args):
+            return [*super()._watchers(*args), StopAtThree()]
+
+    est = Short(max_iter=50, tol=None, random_state=0).fit(X, y)
+    assert est.n_iter_ == 3 and len(est.loss_curve_) == 3
+    assert est._training.stop_reason == "three"
+    # The first three epochs are those of an unwatched fit of three epochs.
+    plain = Est(max_iter=3, tol=None, random_state=0).fit(X, y)
+    assert_array_equal(_weights(est), _weights(plain))

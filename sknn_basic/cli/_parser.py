@@ -172,6 +172,7 @@ def build_parser(commands):
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in commands:
         module.add_parser(sub)
+    parser.command_names = list(sub.choices)
     return parser
 
 
@@ -210,6 +211,6 @@ def parse(parser, argv):
     if extras:
         raise ParseError(f"unrecognized arguments: {' '.join(extras)}", prog)
     if command is None:
-        raise ParseError("a COMMAND is required: train, reproduce, compare, explain or gates",
-                         PROG)
+        *others, last = parser.command_names
+        raise ParseError(f"a COMMAND is required: {', '.join(others)} or {last}", PROG)
     return args

@@ -72,7 +72,8 @@ def _backprop_counterpart(estimator, n_rows=None):
         hidden_layer_sizes=_hidden_layers(estimator),
         activation="logistic",
         solver="sgd",
-        learning_rate_init=estimator.learning_rate,
+        # Our step for these rows ("auto" resolved as our fit would).
+        learning_rate_init=estimator._initial_learning_rate(n_rows or 1),
         momentum=estimator.momentum,
         nesterovs_momentum=estimator.nesterovs_momentum,
         alpha=estimator.alpha,
