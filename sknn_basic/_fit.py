@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._engines import engine_for, is_dask_collection
+from ._engines import engine_for
 from ._optimizers import RISE
 from ._replay import ReplayMemory
 from ._training import OVERSHOOT, TrainingRecord, TrainingSettings, train
@@ -68,12 +68,6 @@ def fit(estimator, X, y, sample_weight, classes, incremental):
     saved = _SavedState(estimator)
     try:
         _check_call(estimator, incremental)
-        if estimator._lbfgs() and is_dask_collection(X):
-            raise ValueError(
-                "solver='lbfgs' is not available for Dask collections yet: use "
-                "solver='sgd' or 'adam' (with batch_size=None for full-batch steps), "
-                "or fit on the rows in memory (X.compute())."
-            )
         first_call = _first_call(estimator, incremental)
         with engine_for(X).rows(estimator, X, y, sample_weight, first_call) as rows:
             _train_rows(estimator, rows, classes, incremental, first_call)
@@ -165,7 +159,9 @@ def _run(estimator, rows, X, Y, sample_weight, validation, random_state, increme
         record = TrainingRecord(t=previous.t if previous is not None else 0)
     on_epoch = None if estimator.callback is None else _call_back(estimator, model)
     if estimator._lbfgs():
-        # Its own stopping rules and warnings (see sknn_basic._lbfgs).
+        # Its own stopping rules and warnings (see sknn_basic._lbfgs).  The
+        # model is the engine's: its gradient_sums is one pass over the rows
+        # wherever they are (the blocks' sums added up a tree on Dask).
         record = estimator._minimize(model, X, Y, sample_weight, record, n_samples=n_samples,
                                      total_weight=total_weight, on_epoch=on_epoch)
         store_record(estimator, record, model)

@@ -420,15 +420,6 @@ def test_verbose_prints_iterations(blobs, capsys):
     assert out.count("Iteration") == 3 and "Iteration     2: train loss" in out
 
 
-def test_dask_collections_are_refused_clearly(blobs):
-    da = pytest.importorskip("dask.array")
-    X, y = blobs
-    est = SigmoidGDClassifier(solver="lbfgs")
-    with pytest.raises(ValueError, match="solver='lbfgs' is not available for Dask"):
-        est.fit(da.from_array(X, chunks=100), da.from_array(y, chunks=100))
-    assert not hasattr(est, "n_iter_")
-
-
 def test_an_objective_infinite_at_the_start_keeps_the_weights_and_names_the_cause():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(100, 3))
