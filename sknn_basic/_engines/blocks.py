@@ -12,9 +12,10 @@ An engine whose rows are blocks on workers (Dask today) gives this module a
   an engine, and the replay memory's rows joined as one more block;
 * :class:`_BlockModel`, the model the training loop drives: a full-batch
   epoch adds the blocks' gradient sums by a tree reduction and steps on the
-  client; a mini-batch epoch travels from block to block with the weights
-  and the optimizer's state; a sequential rule (the perceptron's) trains by
-  parameter mixing;
+  client (an L-BFGS evaluation is the same pass,
+  :meth:`_BlockModel.gradient_sums`); a mini-batch epoch travels from block
+  to block with the weights and the optimizer's state; a sequential rule
+  (the perceptron's) trains by parameter mixing;
 * the held-out score, summed block by block.
 
 A runner has ``map(func, handles, *per_block, **kwargs)`` (one task per
