@@ -30,7 +30,7 @@ changes nothing and the KeyboardInterrupt propagates.
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._engines import engine_for, is_dask_collection
+from ._engines import engine_for
 from ._replay import ReplayMemory
 from ._training import TrainingRecord, train
 
@@ -60,12 +60,6 @@ def fit(estimator, X, y, sample_weight, classes, incremental):
     saved = _SavedState(estimator)
     try:
         _check_call(estimator, incremental)
-        if estimator._lbfgs() and is_dask_collection(X):
-            raise ValueError(
-                "solver='lbfgs' is not available for Dask collections yet: use "
-                "solver='sgd' or 'adam' (with batch_size=None for full-batch steps), "
-                "or fit on the rows in memory (X.compute())."
-            )
         first_call = _first_call(estimator, incremental)
         with engine_for(X).rows(estimator, X, y, sample_weight, first_call) as rows:
             _train_rows(estimator, rows, classes, incremental, first_call)
@@ -156,7 +150,9 @@ def _run(estimator, rows, X, Y, sample_weight, validation, random_state, increme
         # A fit starts a new record; the samples seen still add up.
         record = TrainingRecord(t=previous.t if previous is not None else 0)
     if estimator._lbfgs():
-        # Its own stopping rules and warnings (see sknn_basic._lbfgs).
+        # Its own stopping rules and warnings (see sknn_basic._lbfgs).  The
+        # model is the engine's: its gradient_sums is one pass over the rows
+        # wherever they are (the blocks' sums added up a tree on Dask).
         on_epoch = None if estimator.callback is None else call_back(estimator, model)
         record = estimator._minimize(model, X, Y, sample_weight, record, n_samples=n_samples,
                                      total_weight=total_weight, on_epoch=on_epoch)

@@ -21,11 +21,15 @@ that rows held elsewhere can supply the first:
 2. :func:`objective_from_sums`: divide those by the total weight and add the
    L2 term and its gradient.
 
-In memory the rows are one block (:func:`in_memory_sums`).  A Dask engine
-would pass a ``row_sums`` callable that sends the parameters to each block,
-runs ``gradient_sums`` there and adds the blocks' sums: the objective is
-``(sum over blocks of loss_sum + penalty)``, each part divided by the total
-weight, exactly as here.
+The row sums are the model's ``gradient_sums(X, Y, sample_weight)``
+(:func:`model_sums`), whatever engine holds the rows: in memory the
+model is the ``LayeredModel`` and its rows are one block; on an engine of
+blocks (Dask) the model is the engine's wrapper
+(:class:`sknn_basic._engines.blocks._BlockModel`), whose ``gradient_sums``
+is one pass: the parameters go to each block, each block returns its sums,
+and the sums are added up a tree on the workers.  The client then holds the
+parameters and L-BFGS's memory, never the rows, and the iterates are the
+in-memory fit's but for the order of the additions.
 
 L-BFGS works in float64 (scipy's routine has no other precision); the
 parameters are unpacked into the model's own arrays, in its dtype, before
@@ -42,7 +46,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._training import TrainingRecord, interruption_warning
 from ._warnings import warn
 
-__all__ = ["LbfgsSettings", "in_memory_sums", "minimize", "objective_from_sums", "pack", "unpack"]
+__all__ = ["LbfgsSettings", "model_sums", "minimize", "objective_from_sums", "pack", "unpack"]
 
 
 def pack(arrays, out=None):
@@ -102,8 +106,13 @@ def objective_from_sums(model, loss_sum, gradient_sums, total_weight, out=None):
     return value, gradient
 
 
-def in_memory_sums(model, X, Y, sample_weight):
-    """The ``row_sums`` of :func:`minimize` for rows in memory: one block, all of them."""
+def model_sums(model, X, Y, sample_weight):
+    """The ``row_sums`` of :func:`minimize`: the model's gradient sums over its rows.
+
+    For rows in memory, one block of all of them; on an engine of blocks,
+    ``model`` and ``X`` are the engine's (its model sums over the blocks
+    where they live).
+    """
 
     def row_sums():
         return model.gradient_sums(X, Y, sample_weight)
@@ -221,7 +230,7 @@ def minimize(model, row_sums, *, settings, n_samples, total_weight, record=None,
     row_sums : callable
         ``row_sums()`` returns the weighted loss sum and the gradient sums
         over every row at the model's current parameters (see the module's
-        docstring); :func:`in_memory_sums` for rows in memory.
+        docstring); :func:`model_sums` wherever the rows are.
     settings : LbfgsSettings
     n_samples : int
         Rows of the training data (``t_`` counts the rows read).

@@ -183,7 +183,7 @@ class NetworkMixin:
                                         name=type(self).__name__,
                                         advice=self._divergence_advice())
         return _lbfgs.minimize(
-            model, _lbfgs.in_memory_sums(model, X, Y, sample_weight), settings=settings,
+            model, _lbfgs.model_sums(model, X, Y, sample_weight), settings=settings,
             n_samples=n_samples, total_weight=total_weight, record=record, on_epoch=on_epoch,
         )
 

@@ -109,9 +109,22 @@ def test_the_import_reader_sees_relative_lazy_and_absolute_imports():
     # Relative, two levels up, from a subpackage.
     assert {"_weights", "_engines.rows", "_network"} <= graph["_engines.blocks"]
     # Lazy (inside a function).
-    assert "_engines.dask" in graph["_engines"]
+    assert "cli.compare" in graph["cli"]
     # From the package itself.
     assert "" in graph["cli._registry"]
+
+
+def test_the_engines_found_by_name_rank_below_their_chooser():
+    # engine_for imports an engine by the name of its input's package, which
+    # no import statement shows: each engine module must still rank below
+    # the package that chooses it, and above the rows it implements.
+    from sknn_basic import _engines
+
+    engines = [name for name in _modules() if name.startswith("_engines.")
+               and name.rpartition(".")[2] not in _engines._NOT_ENGINES]
+    assert "_engines.dask" in engines
+    for name in engines:
+        assert _rank("_engines.rows") < _rank(name) < _rank("_engines"), name
 
 
 def test_every_module_has_a_rank():

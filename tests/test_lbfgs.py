@@ -51,7 +51,7 @@ def _objective_of(est, X, y, sample_weight=None):
     rows.weigh(False, at_least=0.0)
     X, Y, weights, _, total = rows.training()
     model = est._make_model(X.shape[0], X.dtype, restart=True)
-    objective = _lbfgs._Objective(model, _lbfgs.in_memory_sums(model, X, Y, weights), total)
+    objective = _lbfgs._Objective(model, _lbfgs.model_sums(model, X, Y, weights), total)
     return objective, _lbfgs.pack(model.parameters)
 
 
@@ -418,15 +418,6 @@ def test_verbose_prints_iterations(blobs, capsys):
     _fitted(SigmoidGDClassifier(solver="lbfgs", verbose=2, max_iter=3), X, y)
     out = capsys.readouterr().out
     assert out.count("Iteration") == 3 and "Iteration     2: train loss" in out
-
-
-def test_dask_collections_are_refused_clearly(blobs):
-    da = pytest.importorskip("dask.array")
-    X, y = blobs
-    est = SigmoidGDClassifier(solver="lbfgs")
-    with pytest.raises(ValueError, match="solver='lbfgs' is not available for Dask"):
-        est.fit(da.from_array(X, chunks=100), da.from_array(y, chunks=100))
-    assert not hasattr(est, "n_iter_")
 
 
 def test_an_objective_infinite_at_the_start_keeps_the_weights_and_names_the_cause():

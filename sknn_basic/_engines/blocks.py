@@ -12,9 +12,10 @@ An engine whose rows are blocks on workers (Dask today) gives this module a
   an engine, and the replay memory's rows joined as one more block;
 * :class:`_BlockModel`, the model the training loop drives: a full-batch
   epoch adds the blocks' gradient sums by a tree reduction and steps on the
-  client; a mini-batch epoch travels from block to block with the weights
-  and the optimizer's state; a sequential rule (the perceptron's) trains by
-  parameter mixing;
+  client (an L-BFGS evaluation is the same pass,
+  :meth:`_BlockModel.gradient_sums`); a mini-batch epoch travels from block
+  to block with the weights and the optimizer's state; a sequential rule
+  (the perceptron's) trains by parameter mixing;
 * the held-out score, summed block by block.
 
 A runner has ``map(func, handles, *per_block, **kwargs)`` (one task per
@@ -333,14 +334,27 @@ class _BlockModel:
             return self._full_batch_epoch(rows)
         return self._minibatch_epoch(rows)
 
+    def gradient_sums(self, X, Y, sample_weight):
+        """The loss sum and gradient sums over every block, at the current parameters.
+
+        One pass: the parameters travel to the blocks, each block returns its
+        :meth:`~sknn_basic._network.LayeredModel.gradient_sums`, and the
+        runner adds them up a tree; the client receives one sum.  ``X`` is
+        the :class:`_Rows` (as for :meth:`run_epoch`).  A full-batch epoch
+        steps from these sums; an L-BFGS fit evaluates its objective from
+        them (:func:`sknn_basic._lbfgs.model_sums` calls this as it calls
+        an in-memory model's).
+        """
+        rows = X
+        parameters = rows.runner.broadcast(list(self.inner.parameters), len(rows.handles))
+        return rows.reduce(_gradient_sums, spec=self.spec, parameters=parameters)
+
     def _full_batch_epoch(self, rows):
-        inner = self.inner
-        parameters = rows.runner.broadcast(list(inner.parameters), len(rows.handles))
-        loss_sum, grads = rows.reduce(_gradient_sums, spec=self.spec, parameters=parameters)
+        loss_sum, grads = self.gradient_sums(rows, None, None)
         total = rows.total_weight
         if total <= 0:
             return 0.0
-        inner.step_from_sums(grads, total)
+        self.inner.step_from_sums(grads, total)
         return loss_sum
 
     def _minibatch_epoch(self, rows):

@@ -18,7 +18,8 @@ and prediction and scoring on collections.  On the blocks:
   (:meth:`~sknn_basic._network.LayeredModel.gradient_sums`), the sums are
   added by a tree reduction, and the model's own optimizer takes the step on
   the client.  The weights equal the in-memory fit's but for the order of the
-  additions;
+  additions.  ``solver="lbfgs"`` evaluates its objective by the same pass;
+  the client keeps only the weights and L-BFGS's memory;
 * mini-batches: the model travels to the data.  The blocks are visited in an
   order drawn each epoch (and each block's rows in an order drawn for it);
   the epoch over a block runs on the worker that holds it and hands the
@@ -325,6 +326,11 @@ def _training_dtype(estimator, X, first_call):
 
 
 # --------------------------------------------------------------------- fit
+
+
+def holds(X):
+    """Whether ``X``, a type of Dask's, is a collection (this engine's rows)."""
+    return hasattr(X, "__dask_graph__")
 
 
 def rows(estimator, X, y, sample_weight, first_call):
