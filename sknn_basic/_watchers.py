@@ -324,7 +324,6 @@ class ProgressLog(Watcher):
 
     def __init__(self, verbose):
         self.verbose = verbose
-        self.last_printed = None
 
     def begin(self, run):
         self.shown = (
@@ -337,10 +336,13 @@ class ProgressLog(Watcher):
             line = f"Epoch {epoch.number:>5d}: train loss {epoch.loss:.8f}"
             if epoch.validation_score is not None:
                 line += f", validation score {epoch.validation_score:.6f}"
-            if self.last_printed is not None and epoch.loss > self.last_printed:
+            # The last line printed may be a previous partial_fit call's: the
+            # record, which a stream of calls continues, keeps it.
+            state = run.record.state
+            if state.last_printed_loss is not None and epoch.loss > state.last_printed_loss:
                 line += "  WARNING - loss increasing"
             print(line, flush=True)
-            self.last_printed = epoch.loss
+            state.last_printed_loss = epoch.loss
         return None
 
     def finish(self, run):

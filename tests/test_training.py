@@ -499,3 +499,17 @@ def test_an_estimator_composes_its_watchers_and_the_loop_obeys_any(Est, binary):
     # The first three epochs are those of an unwatched fit of three epochs.
     plain = Est(max_iter=3, tol=None, random_state=0).fit(X, y)
     assert_array_equal(_weights(est), _weights(plain))
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_a_streams_progress_line_flags_a_rise_since_the_previous_calls_line(Est, binary, capsys):
+    # The last printed loss belongs to the stream (the record), not to one
+    # call: a chunk whose loss rose says so on its line.
+    X, y = binary
+    est = Est(verbose=1, random_state=0)
+    for _ in range(3):
+        est.partial_fit(X[:200], y[:200], classes=[0, 1])
+    est.partial_fit(X[200:], 1 - y[200:])  # every label flipped: the loss jumps
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4
+    assert "WARNING - loss increasing" in lines[-1]
