@@ -9,8 +9,9 @@ early stopping, join a replay memory's rows, train with the loop of
 the rows only through the :class:`~sknn_basic._engines.Rows` of the engine
 that :func:`~sknn_basic._engines.engine_for` chose for the call.  The
 estimator answers what depends on it: how to validate and encode targets,
-initialise its arrays, build its model, publish its weights, and advise
-after training.
+initialise its arrays, build its model, publish its weights, and compose
+the watchers of its training (the stopping rules, the guard, the advice:
+see :mod:`sknn_basic._watchers`).
 
 Every call is a transaction.  :func:`fit` takes a :class:`_SavedState` of
 the estimator first: a call that raises (bad input, a failure during

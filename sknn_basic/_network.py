@@ -163,7 +163,7 @@ class LayeredModel:
         #: Norms of the full batch's gradient (with the L2 term) at the first
         #: and the latest step of this model, or None (mini-batches): a fit
         #: that stops on ``tol`` with the latest far from zero stalled on a
-        #: plateau (see NetworkMixin._after_training).
+        #: plateau (see _network_estimator._PlateauAdvice).
         self.gradient_norms = None
 
     def _deltas_for(self, m):

@@ -57,7 +57,7 @@ class Rows:
         """The training loss of predicting the weighted mean targets (the class priors).
 
         What a fit's final loss is compared with (see
-        :func:`sknn_basic._fit.advise_after_training`).
+        :class:`sknn_basic._watchers.WorseThanConstant`).
         """
         raise NotImplementedError
 
