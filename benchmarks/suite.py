@@ -104,8 +104,10 @@ MODES = {
     "smoke": Mode(
         name="smoke", n_samples=3_000, repeats=2,
         scaling_sizes=(1_000, 2_000, 4_000), scaling_sizes_mlp=(1_000, 2_000, 4_000),
+        # No MLP-at-defaults row: 200 Adam epochs of MLPClassifier were the
+        # smoke run's longest row, and fit_row runs for every other fit row.
         cv_folds=2, loop_epochs={"S3": 3, "S6": 3}, rss=False, w2=False,
-        defaults_on=("W1",), predict_seconds=0.0, reruns=0, fresh_build=False,
+        defaults_on=(), predict_seconds=0.0, reruns=0, fresh_build=False,
         fresh_repeats=1, fresh_datasets=("iris", "two_moons"), fresh_folds=2,
         fixed_repeats=3, loader_rows=20_000, dask_rows=0,
     ),
