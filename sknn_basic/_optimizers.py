@@ -86,7 +86,9 @@ class Optimizer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.name is not None:
+        # Only a class that names itself: a subclass that inherits "sgd"
+        # must not take the place of the rule it extends.
+        if vars(cls).get("name") is not None:
             OPTIMIZERS[cls.name] = cls
 
     def __init__(self, learning_rate, schedule="constant"):

@@ -340,3 +340,10 @@ def test_every_estimator_publishes_the_step_it_trained_with():
     assert perceptron.learning_rate_ == 0.3 and perceptron._model.step_size.schedule == "constant"
     perceptron.partial_fit(X, y)
     assert perceptron.learning_rate_ == 0.3
+
+
+def test_a_subclass_of_a_rule_does_not_replace_it_unless_it_names_itself():
+    class Quieter(SGDOptimizer):
+        pass
+
+    assert OPTIMIZERS["sgd"] is SGDOptimizer and Quieter not in OPTIMIZERS.values()
