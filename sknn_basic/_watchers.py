@@ -248,6 +248,7 @@ class LossPlateau(Watcher):
         return None
 
     def improved(self, run, epoch):
+        """Whether the epoch counts as progress (a subclass also keeps its books here)."""
         return epoch.loss <= run.record.state.best_loss - self.tol
 
     @staticmethod
