@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 
 from . import time_to_model
-from .suite import CHEAP_ROW_REPEATS
 
 __all__ = ["slope", "write_figures", "write_report"]
 
@@ -226,7 +225,7 @@ def write_report(path, *, suite, machine, mode, elapsed, figures, threads, argv_
     first = suite.first_call
     add(f"- Both contenders run in one process, alternated (sknn-basic, other, sknn-basic, "
         f"other, ...): the value is the **median of {mode.repeats} repeats**, "
-        f"{mode.repeats * CHEAP_ROW_REPEATS} for the short cross-validation and predict rows, "
+        f"{mode.repeats * mode.cheap_repeats} for the short cross-validation and predict rows, "
         f"whose timings scatter more "
         f"(`time.perf_counter`, garbage collector collected before and disabled during each "
         f"timed call). Building an estimator and preparing data are outside the timings.")

@@ -51,7 +51,8 @@ DEEP_LAYERS = (64, 32)
 
 EPOCHS = 10
 #: Repeats of the short rows (cross-validation on W3, predict) are this many
-#: times the mode's: a few tenths of a second each, they scatter the most.
+#: times the mode's (see Mode.cheap_repeats): a few tenths of a second each,
+#: they scatter the most.
 CHEAP_ROW_REPEATS = 3
 #: The learning rate shared by both networks of the 10-epoch rows:
 #: TwoLayerBackpropClassifier's default.
@@ -80,6 +81,7 @@ class Mode:
     loader_rows: int = 13_000_000  # rows of the admissions file read (about 190 MB)
     dask_rows: int = 2_000_000  # rows x 50 of the Dask section; 0 skips it
     disturbed_threshold: float = 0.15
+    cheap_repeats: int = CHEAP_ROW_REPEATS  # times ``repeats`` for the short rows
     reruns: int = 1
     rerun_budget: float = 600.0  # seconds of reruns at most
 
@@ -109,7 +111,7 @@ MODES = {
         cv_folds=2, loop_epochs={"S3": 3, "S6": 3}, rss=False, w2=False,
         defaults_on=(), predict_seconds=0.0, reruns=0, fresh_build=False,
         fresh_repeats=1, fresh_datasets=("iris", "two_moons"), fresh_folds=2,
-        fixed_repeats=3, loader_rows=20_000, dask_rows=0,
+        fixed_repeats=3, loader_rows=20_000, dask_rows=0, cheap_repeats=1,
     ),
 }
 
@@ -549,7 +551,7 @@ class Suite:
                     return lambda: cross_validate(pipeline, X, y, cv=cv, error_score="raise")
                 return make
 
-            repeats = self.mode.repeats * CHEAP_ROW_REPEATS
+            repeats = self.mode.repeats * self.mode.cheap_repeats
             times, results, seen = alternate(
                 [("sknn", contender(sknn)), ("other", contender(other))], repeats
             )
@@ -645,7 +647,7 @@ class Suite:
             for side in ("sknn", "other"):
                 contender(side)(0)()
             times, _, _ = alternate([("sknn", contender("sknn")), ("other", contender("other"))],
-                                    self.mode.repeats * CHEAP_ROW_REPEATS)
+                                    self.mode.repeats * self.mode.cheap_repeats)
             times = {side: [t / calls for t in values] for side, values in times.items()}
             agree = float(np.mean(fitted["sknn"].predict(X) == fitted["other"].predict(X)))
             return [Row(
