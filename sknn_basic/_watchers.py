@@ -207,12 +207,14 @@ class Schedule(Watcher):
         step_size = model.step_size
         if step_size is None:
             return None
-        forget = model.optimizer.forget if model.optimizer is not None else _nothing
+        # The rule's memory of past steps, for the schedule to drop first;
+        # without a rule, the schedule's own default (nothing to forget).
+        forget = () if model.optimizer is None else (model.optimizer.forget,)
         if run.incremental:
-            answered = step_size.end_chunk(epoch.loss, forget)
+            answered = step_size.end_chunk(epoch.loss, *forget)
         else:
             previous = record.loss_curve[-1] if record.loss_curve else math.inf
-            answered = step_size.end_epoch(epoch.loss, previous, forget)
+            answered = step_size.end_epoch(epoch.loss, previous, *forget)
         state = record.state
         if answered and epoch.loss > OVERSHOOT * state.best_loss:
             # Far above the best: the losses met with the larger step no
@@ -221,10 +223,6 @@ class Schedule(Watcher):
             state.best_loss = epoch.loss
             state.no_improvement_count = 0
         return None
-
-
-def _nothing():
-    return False
 
 
 # ------------------------------------------------------------ stopping
@@ -411,6 +409,12 @@ def _scale_advice(estimator, largest, step):
             f"{' and '.join(causes)}, or {rate}.")
 
 
+def _rose_on_the_way(curve, step_size):
+    """Whether the loss jumped up between two epochs, or the schedule cut the step."""
+    return (any(b > OVERSHOOT * a for a, b in zip(curve, curve[1:]))
+            or (step_size is not None and step_size.halved()))
+
+
 class WorseThanConstant(Watcher):
     """Warns where a fit ended worse than a constant prediction.
 
@@ -448,11 +452,8 @@ class WorseThanConstant(Watcher):
         # A loss that jumped up, ended where it began, or made the schedule
         # cut the step: the steps are too long, not too few.  (One epoch's
         # loss is measured before its step: it says nothing of the step's length.)
-        overshot = (
-            (len(curve) > 1 and curve[-1] >= curve[0])
-            or any(b > OVERSHOOT * a for a, b in zip(curve, curve[1:]))
-            or (step_size is not None and step_size.halved())
-        )
+        overshot = (len(curve) > 1 and curve[-1] >= curve[0]) or _rose_on_the_way(
+            curve, step_size)
         if overshot:
             advice = _scale_advice(estimator, self.rows.largest_feature(),
                                    step_size.learning_rate)
@@ -510,12 +511,10 @@ class RunAdvice(Watcher):
             # A loss that jumped up on the way (or a step the schedule had to
             # cut) says the step is too long: then more epochs or a larger
             # step is the wrong advice.
-            overshot = any(b > OVERSHOOT * a for a, b in zip(curve, curve[1:])) or (
-                step_size is not None and step_size.halved()
-            )
             advice = (
                 "The loss rose on the way: lower learning_rate (for example by a factor "
-                "of 10)" if overshot else "Increase max_iter, raise learning_rate"
+                "of 10)" if _rose_on_the_way(curve, step_size)
+                else "Increase max_iter, raise learning_rate"
             )
             warn(
                 f"{name} reached max_iter={estimator.max_iter} epochs before the {watched} "
