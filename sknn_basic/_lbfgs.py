@@ -37,11 +37,15 @@ each evaluation, so a float32 model is evaluated and kept in float32, as
 ``MLPClassifier`` does.
 """
 
+import contextlib
 import math
+from pathlib import Path
 
 import numpy as np
+import scipy
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import ThreadpoolController
 
 from ._training import TrainingRecord, interruption_warning
 from ._warnings import warn
@@ -213,6 +217,37 @@ class _Progress:
         return x
 
 
+_SCIPY_BLAS = []
+
+
+def _scipy_blas():
+    """The BLAS that scipy's wheel ships for itself, apart from NumPy's, or None.
+
+    A pip-installed scipy carries its own OpenBLAS (in ``scipy.libs``), and
+    L-BFGS-B calls it on vectors of a few thousand parameters, too short for
+    threads to pay.  Its idle threads then spin on the cores while the
+    objective's products run in NumPy's OpenBLAS, which costs a network's
+    evaluation of 80,000 rows a third of its time.  Where scipy and NumPy
+    share one BLAS (a conda or a system build) there is nothing to select.
+    """
+    if not _SCIPY_BLAS:
+        home = Path(scipy.__file__).resolve().parent
+        own = (str(home) + "/", str(home.parent / "scipy.libs") + "/")
+        controller = ThreadpoolController()
+        paths = [lib.filepath for lib in controller.lib_controllers
+                 if lib.user_api == "blas" and str(Path(lib.filepath).resolve()).startswith(own)]
+        _SCIPY_BLAS.append(controller.select(filepath=paths) if paths else None)
+    return _SCIPY_BLAS[0]
+
+
+def _single_threaded_scipy_blas():
+    """A context in which scipy's own BLAS (if any) runs on one thread."""
+    libraries = _scipy_blas()
+    if libraries is None:
+        return contextlib.nullcontext()
+    return libraries.limit(limits=1)
+
+
 def _shown(settings, first):
     """Iterations of this call that verbose=1 prints: ten evenly spaced."""
     return {first + round(i * settings.max_iter / 10) for i in range(10)}
@@ -282,10 +317,11 @@ def minimize(model, row_sums, *, settings, n_samples, total_weight, record=None,
 
     x0 = pack(parameters)
     try:
-        result = scipy.optimize.minimize(
-            objective, x0, method="L-BFGS-B", jac=True, callback=callback,
-            options=settings.options(),
-        )
+        with _single_threaded_scipy_blas():
+            result = scipy.optimize.minimize(
+                objective, x0, method="L-BFGS-B", jac=True, callback=callback,
+                options=settings.options(),
+            )
     except KeyboardInterrupt:
         # Ctrl-C, answered as the training loop answers it: the fit stops at
         # the last completed iteration.

@@ -328,6 +328,27 @@ def test_callback_sees_each_iterate_and_can_stop(rule):
     assert_array_equal(reference.coef_, est.coef_)
 
 
+def test_scipys_own_blas_runs_on_one_thread_during_the_fit_and_is_restored(rule):
+    # Its idle threads would spin against the objective's products in NumPy's
+    # BLAS; L-BFGS-B's vectors are too short for threads to pay.
+    libraries = _lbfgs._scipy_blas()
+    if libraries is None:
+        pytest.skip("scipy shares NumPy's BLAS here (a conda or system build): nothing to limit")
+    X, y = rule
+    seen = []
+
+    def callback(estimator, info):
+        seen.append([lib["num_threads"] for lib in libraries.info()])
+
+    with libraries.limit(limits=2):
+        before = [lib["num_threads"] for lib in libraries.info()]
+        _fitted(SigmoidGDClassifier(solver="lbfgs", max_iter=3, random_state=0,
+                                    callback=callback), X, y)
+        after = [lib["num_threads"] for lib in libraries.info()]
+    assert len(seen) == 3 and all(set(threads) == {1} for threads in seen)
+    assert after == before
+
+
 def _interrupt_on_evaluation(monkeypatch, n):
     original = LayeredModel.gradient_sums
     calls = []
