@@ -15,10 +15,20 @@ activation's output (which is what lets the backward pass reuse the forward
 pass instead of recomputing exponentials).
 """
 
+import os
+
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.utils import assert_all_finite
 from sklearn.utils.extmath import safe_sparse_dot
+
+from ._compiled import load_kernel
+
+# Chosen once per process, so that every sigmoid of a run (a fit, its
+# predict, a later one) is computed by the same code; SKNN_BASIC_NUMPY_KERNEL=1
+# at start-up keeps NumPy's, as it does for the compiled epochs.
+_sigmoid_cy = (load_kernel("_sigmoid_cy")
+               if os.environ.get("SKNN_BASIC_NUMPY_KERNEL", "") in ("", "0") else None)
 
 #: exp() of anything below this stays finite in float32 (and float64).
 EXP_SAFE = 80.0
@@ -62,11 +72,27 @@ def identity_into(z, out):
 
 
 def sigmoid_into(z, out):
-    """``1 / (1 + exp(-z))`` into ``out`` through NumPy's vectorised exp.
+    """``1 / (1 + exp(-z))`` into ``out``.
 
-    Several times faster than scipy's expit.  For very negative z, exp(-z)
-    overflows to inf and 1 / inf is the exact limit 0.
+    float64 goes to the compiled kernel where it was built (one pass, an
+    ``exp`` in SIMD on any CPU, about 2.5 times faster than NumPy's four
+    passes where NumPy's float64 ``exp`` is scalar); every float64 sigmoid of
+    the process goes there, strided ones through a contiguous copy, so that
+    training, ``predict`` and :mod:`sknn_basic.functional` agree to the bit.
+    Otherwise NumPy's vectorised exp, several times faster than scipy's
+    expit.  For very negative z, exp(-z) overflows to inf and 1 / inf is the
+    exact limit 0 (the compiled kernel gives the same 0).
     """
+    if _sigmoid_cy is not None and out.dtype == np.float64 and z.dtype == np.float64:
+        if z.flags.c_contiguous and out.flags.c_contiguous:
+            _sigmoid_cy.sigmoid(z.reshape(-1), out.reshape(-1))
+        else:
+            flat = np.ascontiguousarray(z, dtype=np.float64)
+            if flat is z:
+                flat = flat.copy()
+            _sigmoid_cy.sigmoid(flat.reshape(-1), flat.reshape(-1))
+            out[...] = flat
+        return out
     np.negative(z, out=out)
     np.exp(out, out=out)
     out += 1
