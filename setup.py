@@ -5,7 +5,8 @@
   layer under the log loss (SigmoidGDClassifier's defaults), over SciPy's
   BLAS, which it finds when imported (the build needs only Cython);
 * ``_sigmoid_cy``: the logistic sigmoid of a float64 array, with an ``exp``
-  the compiler vectorises.
+  the compiler vectorises;
+* ``_adam_cy``: Adam's update of flat moments and gradient in one pass.
 
 Everything else about the package is declared in pyproject.toml.  The
 extensions are optional: where they cannot be compiled (no C compiler, or a
@@ -42,7 +43,7 @@ class BuildExt(build_ext):
 
 
 #: Extensions whose loops are written for the compiler to vectorise.
-VECTORISED = {"sknn_basic._sigmoid_cy"}
+VECTORISED = {"sknn_basic._sigmoid_cy", "sknn_basic._adam_cy"}
 
 extensions = []
 if cythonize is not None:
@@ -51,7 +52,8 @@ if cythonize is not None:
                    optional=True),
          Extension("sknn_basic._single_layer_cy", ["sknn_basic/_single_layer_cy.pyx"],
                    optional=True),
-         Extension("sknn_basic._sigmoid_cy", ["sknn_basic/_sigmoid_cy.pyx"], optional=True)],
+         Extension("sknn_basic._sigmoid_cy", ["sknn_basic/_sigmoid_cy.pyx"], optional=True),
+         Extension("sknn_basic._adam_cy", ["sknn_basic/_adam_cy.pyx"], optional=True)],
         compiler_directives={"language_level": 3},
     )
 

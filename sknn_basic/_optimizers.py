@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
+from ._compiled import load_kernel
 from ._params import Number
 from ._schedules import StepSize, step_size_from_state, step_size_to_state
 
@@ -305,6 +306,15 @@ class AdamOptimizer(Optimizer):
     def _update(self, param, grad, m, v, lr, eps):
         """Adam's update of the moments; the step into ``grad``, taken by ``param`` if given."""
         b1, b2 = self.beta_1, self.beta_2
+        if (_adam_cy is not None and grad.dtype in (np.float32, np.float64)
+                and eps >= _SQRT_TINY[grad.dtype.type]
+                and m.dtype == v.dtype == grad.dtype
+                and grad.flags.c_contiguous and m.flags.c_contiguous and v.flags.c_contiguous):
+            # The same operations in one compiled pass, to the last bit.
+            _adam_cy.adam_update(m.reshape(-1), v.reshape(-1), grad.reshape(-1), b1, b2, lr, eps)
+            if param is not None:
+                param -= grad
+            return
         m *= b1
         m += (1.0 - b1) * grad
         v *= b2
@@ -381,6 +391,10 @@ class AdamOptimizer(Optimizer):
 #: below it loses its square to underflow.  An epsilon (scaled by Adam's
 #: correction) at least this large keeps such a gradient's step below one
 #: learning rate; a smaller one needs :meth:`AdamOptimizer._guard_underflow`.
+#: The compiled update of flat arrays (None where it was not built; NumPy
+#: then runs the same arithmetic).
+_adam_cy = load_kernel("_adam_cy")
+
 _SQRT_TINY = {t: math.sqrt(float(np.finfo(t).tiny)) for t in (np.float16, np.float32, np.float64)}
 
 def make_optimizer(solver, parameters, learning_rate, schedule, **hyper):
