@@ -387,15 +387,16 @@ class AdamOptimizer(Optimizer):
             v[...] = 0
 
 
-#: The square root of each float dtype's smallest normal number: a gradient
-#: below it loses its square to underflow.  An epsilon (scaled by Adam's
-#: correction) at least this large keeps such a gradient's step below one
-#: learning rate; a smaller one needs :meth:`AdamOptimizer._guard_underflow`.
 #: The compiled update of flat arrays (None where it was not built; NumPy
 #: then runs the same arithmetic).
 _adam_cy = load_kernel("_adam_cy")
 
+#: The square root of each float dtype's smallest normal number: a gradient
+#: below it loses its square to underflow.  An epsilon (scaled by Adam's
+#: correction) at least this large keeps such a gradient's step below one
+#: learning rate; a smaller one needs :meth:`AdamOptimizer._guard_underflow`.
 _SQRT_TINY = {t: math.sqrt(float(np.finfo(t).tiny)) for t in (np.float16, np.float32, np.float64)}
+
 
 def make_optimizer(solver, parameters, learning_rate, schedule, **hyper):
     """A fresh optimizer of kind ``solver`` for ``parameters``."""

@@ -11,8 +11,8 @@ CPU at load time.
 
 The arithmetic is the same on every CPU: no fused multiply-adds (setup.py
 turns contraction off), each operation rounded as written, so the AVX2 and
-the baseline builds give the same bits.  It is accurate to about one unit in
-the last place, as NumPy's is; the two differ at that level, which is why
+the baseline builds give the same bits.  It is accurate to within three units
+in the last place (NumPy's formula: two); the two differ at that level, which is why
 the package uses one or the other for every sigmoid of a process (training,
 ``predict`` and :mod:`sknn_basic.functional` alike).
 
