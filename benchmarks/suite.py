@@ -82,6 +82,8 @@ class Mode:
     dask_rows: int = 2_000_000  # rows x 50 of the Dask section; 0 skips it
     disturbed_threshold: float = 0.15
     cheap_repeats: int = CHEAP_ROW_REPEATS  # times ``repeats`` for the short rows
+    # Which of FRESH_CV_PAIRS run (by name); None: all.
+    fresh_cv_names: tuple = None
     reruns: int = 1
     rerun_budget: float = 600.0  # seconds of reruns at most
 
@@ -112,6 +114,9 @@ MODES = {
         defaults_on=(), predict_seconds=0.0, reruns=0, fresh_build=False,
         fresh_repeats=1, fresh_datasets=("iris", "two_moons"), fresh_folds=2,
         fixed_repeats=3, loader_rows=20_000, dask_rows=0, cheap_repeats=1,
+        # The three fresh cross-validation rows run one task with other
+        # estimators: the smoke run checks it once (two fresh processes a row).
+        fresh_cv_names=("mlp",),
     ),
 }
 
@@ -887,9 +892,7 @@ class Suite:
         self.add("fresh", "fresh-first-fit", self._fresh_first_fit)
         self.add("fresh", "fresh-W1-perceptron", self._fresh_w1_perceptron)
         for name, pair, sknn, other in FRESH_CV_PAIRS:
-            if self.mode.name == "smoke" and name != FRESH_CV_PAIRS[-1][0]:
-                # The three rows run one task with other estimators; the
-                # smoke run checks it once (two fresh processes a row).
+            if self.mode.fresh_cv_names is not None and name not in self.mode.fresh_cv_names:
                 continue
             self.add("fresh", f"fresh-cv-{name}", self._fresh_cv_task(name, pair, sknn, other))
 

@@ -12,7 +12,7 @@ import importlib
 import os
 import warnings
 
-__all__ = ["load_kernel"]
+__all__ = ["load_kernel", "numpy_kernels_requested"]
 
 _PACKAGE = __name__.rpartition(".")[0]
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,3 +56,8 @@ def load_kernel(name):
     except ImportError:
         # Built, but unusable here (for example SciPy's BLAS not found).
         return None
+
+
+def numpy_kernels_requested():
+    """Whether ``SKNN_BASIC_NUMPY_KERNEL`` (any value but empty or "0") asks for the NumPy kernels."""
+    return os.environ.get("SKNN_BASIC_NUMPY_KERNEL", "") not in ("", "0")

@@ -15,20 +15,17 @@ activation's output (which is what lets the backward pass reuse the forward
 pass instead of recomputing exponentials).
 """
 
-import os
-
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.utils import assert_all_finite
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ._compiled import load_kernel
+from ._compiled import load_kernel, numpy_kernels_requested
 
 # Chosen once per process, so that every sigmoid of a run (a fit, its
 # predict, a later one) is computed by the same code; SKNN_BASIC_NUMPY_KERNEL=1
 # at start-up keeps NumPy's, as it does for the compiled epochs.
-_sigmoid_cy = (load_kernel("_sigmoid_cy")
-               if os.environ.get("SKNN_BASIC_NUMPY_KERNEL", "") in ("", "0") else None)
+_sigmoid_cy = None if numpy_kernels_requested() else load_kernel("_sigmoid_cy")
 
 #: exp() of anything below this stays finite in float32 (and float64).
 EXP_SAFE = 80.0
@@ -87,11 +84,9 @@ def sigmoid_into(z, out):
         if z.flags.c_contiguous and out.flags.c_contiguous:
             _sigmoid_cy.sigmoid(z.reshape(-1), out.reshape(-1))
         else:
-            flat = np.ascontiguousarray(z, dtype=np.float64)
-            if flat is z:
-                flat = flat.copy()
-            _sigmoid_cy.sigmoid(flat.reshape(-1), flat.reshape(-1))
-            out[...] = flat
+            result = np.empty(z.shape)
+            _sigmoid_cy.sigmoid(np.ascontiguousarray(z).reshape(-1), result.reshape(-1))
+            out[...] = result
         return out
     np.negative(z, out=out)
     np.exp(out, out=out)

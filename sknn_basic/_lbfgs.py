@@ -38,6 +38,7 @@ each evaluation, so a float32 model is evaluated and kept in float32, as
 """
 
 import contextlib
+import functools
 import math
 from pathlib import Path
 
@@ -217,9 +218,7 @@ class _Progress:
         return x
 
 
-_SCIPY_BLAS = []
-
-
+@functools.cache
 def _scipy_blas():
     """The BLAS that scipy's wheel ships for itself, apart from NumPy's, or None.
 
@@ -230,14 +229,12 @@ def _scipy_blas():
     evaluation of 80,000 rows a third of its time.  Where scipy and NumPy
     share one BLAS (a conda or a system build) there is nothing to select.
     """
-    if not _SCIPY_BLAS:
-        home = Path(scipy.__file__).resolve().parent
-        own = (str(home) + "/", str(home.parent / "scipy.libs") + "/")
-        controller = ThreadpoolController()
-        paths = [lib.filepath for lib in controller.lib_controllers
-                 if lib.user_api == "blas" and str(Path(lib.filepath).resolve()).startswith(own)]
-        _SCIPY_BLAS.append(controller.select(filepath=paths) if paths else None)
-    return _SCIPY_BLAS[0]
+    home = Path(scipy.__file__).resolve().parent
+    own = (str(home) + "/", str(home.parent / "scipy.libs") + "/")
+    controller = ThreadpoolController()
+    paths = [lib.filepath for lib in controller.lib_controllers
+             if lib.user_api == "blas" and str(Path(lib.filepath).resolve()).startswith(own)]
+    return controller.select(filepath=paths) if paths else None
 
 
 def _single_threaded_scipy_blas():

@@ -11,14 +11,12 @@ epoch of a model without a hidden layer under the log loss, which the
 compiled :mod:`sknn_basic._single_layer_cy` runs with the same formulas.
 """
 
-import os
-
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.utils import gen_batches
 
 from . import _kernels as K
-from ._compiled import load_kernel
+from ._compiled import load_kernel, numpy_kernels_requested
 from ._optimizers import SGDOptimizer
 
 # None where not built: the NumPy path serves.
@@ -53,8 +51,7 @@ def single_layer_kernel_available():
 
     ``SKNN_BASIC_NUMPY_KERNEL=1`` turns it off, as it does the perceptron's.
     """
-    return _single_layer_cy is not None and os.environ.get(
-        "SKNN_BASIC_NUMPY_KERNEL", "") in ("", "0")
+    return _single_layer_cy is not None and not numpy_kernels_requested()
 
 
 def _gradient_buffers(coefs, intercepts, dtype):

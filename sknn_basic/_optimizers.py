@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from ._compiled import load_kernel
+from ._compiled import load_kernel, numpy_kernels_requested
 from ._params import Number
 from ._schedules import StepSize, step_size_from_state, step_size_to_state
 
@@ -387,9 +387,9 @@ class AdamOptimizer(Optimizer):
             v[...] = 0
 
 
-#: The compiled update of flat arrays (None where it was not built; NumPy
-#: then runs the same arithmetic).
-_adam_cy = load_kernel("_adam_cy")
+#: The compiled update of flat arrays (None where it was not built, or with
+#: SKNN_BASIC_NUMPY_KERNEL=1 at start-up; NumPy then runs the same arithmetic).
+_adam_cy = None if numpy_kernels_requested() else load_kernel("_adam_cy")
 
 #: The square root of each float dtype's smallest normal number: a gradient
 #: below it loses its square to underflow.  An epsilon (scaled by Adam's

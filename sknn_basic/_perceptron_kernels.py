@@ -40,12 +40,10 @@ lazily) and ``last`` (per output, the visit up to which the sums are
 complete).  ``visits`` counts the visits of samples since training began.
 """
 
-import os
-
 import numpy as np
 from scipy.sparse import issparse
 
-from ._compiled import load_kernel
+from ._compiled import load_kernel, numpy_kernels_requested
 
 __all__ = ["PerceptronOverflowError", "compiled_available", "run_epoch"]
 
@@ -61,8 +59,7 @@ class PerceptronOverflowError(ValueError):
 
 def compiled_available():
     """Whether the compiled kernel was built and is in use (not disabled)."""
-    return _perceptron_cy is not None and os.environ.get(
-        "SKNN_BASIC_NUMPY_KERNEL", "") in ("", "0")
+    return _perceptron_cy is not None and not numpy_kernels_requested()
 
 
 def _overflow(dtype, visits, what):

@@ -83,7 +83,7 @@ def test_in_place_and_length_mismatch():
         compiled.sigmoid(z, np.empty(10))
 
 
-def test_every_float64_layout_goes_through_the_same_kernel(monkeypatch):
+def test_every_float64_layout_goes_through_the_same_kernel():
     if K._sigmoid_cy is None:
         pytest.skip("SKNN_BASIC_NUMPY_KERNEL=1 at start-up: the NumPy sigmoid serves")
     rng = np.random.default_rng(1)
