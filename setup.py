@@ -1,11 +1,13 @@
-"""Build of sknn-basic's two compiled extensions, both epoch kernels.
+"""Build of sknn-basic's compiled extensions.
 
 * ``_perceptron_cy``: the perceptron's epoch (Rosenblatt's rule);
 * ``_single_layer_cy``: a mini-batch epoch of a network without a hidden
   layer under the log loss (SigmoidGDClassifier's defaults), over SciPy's
   BLAS, which it finds when imported (the build needs only Cython);
+* ``_layered_cy``: a mini-batch epoch of a network with hidden layers,
+  over SciPy's BLAS likewise (it shares ``_common.pxi`` with the one above);
 * ``_sigmoid_cy``: the logistic sigmoid of a float64 array, with an ``exp``
-  the compiler vectorises;
+  the compiler vectorises (``_sigmoid.h``, which ``_layered_cy`` includes too);
 * ``_adam_cy``: Adam's update of flat moments and gradient in one pass.
 
 Everything else about the package is declared in pyproject.toml.  The
@@ -43,7 +45,7 @@ class BuildExt(build_ext):
 
 
 #: Extensions whose loops are written for the compiler to vectorise.
-VECTORISED = {"sknn_basic._sigmoid_cy", "sknn_basic._adam_cy"}
+VECTORISED = {"sknn_basic._sigmoid_cy", "sknn_basic._adam_cy", "sknn_basic._layered_cy"}
 
 extensions = []
 if cythonize is not None:
@@ -51,6 +53,8 @@ if cythonize is not None:
         [Extension("sknn_basic._perceptron_cy", ["sknn_basic/_perceptron_cy.pyx"],
                    optional=True),
          Extension("sknn_basic._single_layer_cy", ["sknn_basic/_single_layer_cy.pyx"],
+                   optional=True),
+         Extension("sknn_basic._layered_cy", ["sknn_basic/_layered_cy.pyx"],
                    optional=True),
          Extension("sknn_basic._sigmoid_cy", ["sknn_basic/_sigmoid_cy.pyx"], optional=True),
          Extension("sknn_basic._adam_cy", ["sknn_basic/_adam_cy.pyx"], optional=True)],

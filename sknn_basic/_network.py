@@ -6,10 +6,15 @@
 the reusable buffers of a batch and applies the gradient step; the gradient
 itself comes from the kernels of :mod:`sknn_basic._kernels` (the ones
 :mod:`sknn_basic.functional` exposes) and the step from an optimizer of
-:mod:`sknn_basic._optimizers`.  One case runs elsewhere: the small-batch
-epoch of a model without a hidden layer under the log loss, which the
-compiled :mod:`sknn_basic._single_layer_cy` runs with the same formulas.
+:mod:`sknn_basic._optimizers`.  Mini-batch epochs of dense rows run compiled
+where the extensions were built, with the same formulas: the small-batch
+epoch of a model without a hidden layer under the log loss and plain
+descent in :mod:`sknn_basic._single_layer_cy`, the others (any depth, any
+step rule) in :mod:`sknn_basic._layered_cy`, whose gain is the fixed cost
+of NumPy's forty-odd calls per batch.
 """
+
+import functools
 
 import numpy as np
 from scipy.sparse import issparse
@@ -21,6 +26,7 @@ from ._optimizers import SGDOptimizer
 
 # None where not built: the NumPy path serves.
 _single_layer_cy = load_kernel("_single_layer_cy")
+_layered_cy = load_kernel("_layered_cy")
 
 __all__ = ["LayeredModel"]
 
@@ -39,6 +45,11 @@ CHUNK_ROWS_MIN, CHUNK_ROWS_MAX = 1024, 8192
 #: rows, 0.79 at 500, 0.89 at 1,000, 1.06 at 1,563; 64 features, 10
 #: classes: 0.46, 0.86, 1.01, 1.14.
 COMPILED_BATCH_ELEMENTS_MAX = 48_000
+#: What the compiled layered epoch computes: (output activation, loss)
+#: pairs and hidden activations (its table, sknn_basic._layered_cy).
+_LAYERED_OUTPUTS = {("sigmoid", "log_loss"), ("softmax", "log_loss"),
+                    ("identity", "squared_error"), ("sigmoid", "squared_error")}
+_LAYERED_HIDDEN = {"identity", "sigmoid", "tanh", "relu"}
 
 
 def _chunk_rows(coefs):
@@ -52,6 +63,28 @@ def single_layer_kernel_available():
     ``SKNN_BASIC_NUMPY_KERNEL=1`` turns it off, as it does the perceptron's.
     """
     return _single_layer_cy is not None and not numpy_kernels_requested()
+
+
+def layered_kernel_available():
+    """Whether the compiled epoch of networks with hidden layers was built and is not disabled."""
+    return _layered_cy is not None and not numpy_kernels_requested()
+
+
+def _compiled_rows(X, Y, sample_weight):
+    """Whether a compiled epoch can read these rows: dense, C-ordered, float32 or float64.
+
+    The targets may be the classifiers' int8 indicators or floats of X's
+    dtype, the weights floats of X's dtype.
+    """
+    dtype = X.dtype
+    return (
+        type(X) is np.ndarray
+        and dtype in (np.float32, np.float64)
+        and X.flags.c_contiguous
+        and Y.dtype in (np.int8, dtype) and Y.flags.c_contiguous
+        and (sample_weight is None
+             or (sample_weight.dtype == dtype and sample_weight.flags.c_contiguous))
+    )
 
 
 def _gradient_buffers(coefs, intercepts, dtype):
@@ -275,7 +308,6 @@ class LayeredModel:
         and a call's fixed cost is paid once per epoch.
         """
         optimizer = self.optimizer
-        dtype = X.dtype
         return (
             len(self.coefs) == 1
             and self.loss == "log_loss"
@@ -284,12 +316,7 @@ class LayeredModel:
             and self.batch_size * X.shape[1] <= COMPILED_BATCH_ELEMENTS_MAX
             and type(optimizer) is SGDOptimizer
             and not optimizer.momentum
-            and type(X) is np.ndarray
-            and dtype in (np.float32, np.float64)
-            and X.flags.c_contiguous
-            and Y.dtype in (np.int8, dtype) and Y.flags.c_contiguous
-            and (sample_weight is None
-                 or (sample_weight.dtype == dtype and sample_weight.flags.c_contiguous))
+            and _compiled_rows(X, Y, sample_weight)
             # The kernel updates coef_, (fan_out, fan_in), of which the
             # network's weights are the transposed view.
             and self.coefs[0].T.flags.c_contiguous
@@ -311,10 +338,50 @@ class LayeredModel:
             None if self._intercept_grads is None else self._intercept_grads[0],
         )
 
+    def _layered_epoch_applies(self, X, Y, sample_weight):
+        """Whether this epoch can run in :mod:`sknn_basic._layered_cy`.
+
+        It covers the mini-batch epochs of any stack of layers under any
+        step rule (plain descent in the loop, the others called per batch)
+        for dense C-ordered rows, batches no larger than a chunk (the
+        buffers' rows), the activations of its table and the losses with
+        their usual outputs.  A full batch stays in NumPy, as in
+        :meth:`_compiled_epoch_applies`.
+        """
+        return (
+            self.optimizer is not None
+            and self.batch_size < X.shape[0]
+            and self.batch_size <= self.chunk_rows
+            and X.shape[1] > 0
+            and (self.output_activation, self.loss) in _LAYERED_OUTPUTS
+            and self.hidden_activation in _LAYERED_HIDDEN
+            and _compiled_rows(X, Y, sample_weight)
+            and all(p.dtype == X.dtype and p.flags.c_contiguous and p.flags.writeable
+                    for p in self.parameters)
+            and layered_kernel_available()
+        )
+
+    def _layered_epoch(self, X, Y, sample_weight, order):
+        if order is not None and self._x_buffer is None:
+            self._x_buffer = np.empty((self.batch_size, X.shape[1]), dtype=X.dtype)
+        optimizer = self.optimizer
+        plain_descent = type(optimizer) is SGDOptimizer and not optimizer.momentum
+        return _layered_cy.layered_epoch(
+            X, Y, sample_weight, order, self.coefs, self.intercepts,
+            self._coef_grads, self._intercept_grads, self._hidden, self._deltas,
+            self._x_buffer if order is not None else None,
+            self.hidden_activation, self.output_activation, self.loss == "log_loss",
+            self.alpha, self.batch_size, optimizer.learning_rate,
+            None if plain_descent else functools.partial(
+                optimizer.step, self.parameters, self._grads),
+        )
+
     def run_epoch(self, X, Y, sample_weight, order):
         """One pass of mini-batch gradient descent; returns the loss sum."""
         if self._compiled_epoch_applies(X, Y, sample_weight):
             return self._compiled_epoch(X, Y, sample_weight, order)
+        if self._layered_epoch_applies(X, Y, sample_weight):
+            return self._layered_epoch(X, Y, sample_weight, order)
         n_samples = X.shape[0]
         loss_sum = 0.0
         if order is None:

@@ -28,87 +28,9 @@ Arrays are read through typed memoryviews, so the extension needs no NumPy
 headers; the loop runs without the GIL.
 """
 
-from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
-from libc.math cimport exp, expf, fabs, fabsf, log, logf
-from libc.stdint cimport int8_t, int32_t, int64_t
 from libc.string cimport memcpy
 
-# SciPy's BLAS, reached at import time through the function pointers that
-# scipy.linalg.cython_blas exports (the capsules a ``cimport`` would read):
-# the build then needs no SciPy, only Cython.
-ctypedef void (*_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
-                          double *alpha, double *a, int *lda, double *b, int *ldb,
-                          double *beta, double *c, int *ldc) noexcept nogil
-ctypedef void (*_sgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
-                          float *alpha, float *a, int *lda, float *b, int *ldb,
-                          float *beta, float *c, int *ldc) noexcept nogil
-
-cdef _dgemm_t dgemm = NULL
-cdef _sgemm_t sgemm = NULL
-
-
-cdef void *_blas_function(object name) except NULL:
-    # Any failure is an ImportError, so that the package falls back to the
-    # NumPy path as it does when the extension was never built.
-    try:
-        from scipy.linalg import cython_blas
-
-        capsule = cython_blas.__pyx_capi__[name]
-        return PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
-    except Exception as error:
-        raise ImportError(f"SciPy's BLAS function {name} was not found: {error}") from error
-
-
-dgemm = <_dgemm_t>_blas_function("dgemm")
-sgemm = <_sgemm_t>_blas_function("sgemm")
-
-ctypedef fused floating:
-    float
-    double
-
-ctypedef fused index_t:
-    int32_t
-    int64_t
-
-# The targets: the estimators keep 0/1 indicators in int8 (the NumPy path
-# subtracts them from the float outputs just the same).
-ctypedef fused target_t:
-    int8_t
-    float
-    double
-
-cdef double _EPS64 = 2.220446049250313e-16
-cdef float _EPS32 = 1.1920929e-07
-
-
-cdef inline void _gemm(char transa, char transb, int m, int n, int k, floating alpha,
-                       floating *a, int lda, floating *b, int ldb, floating beta,
-                       floating *c, int ldc) noexcept nogil:
-    if floating is float:
-        sgemm(&transa, &transb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc)
-    else:
-        dgemm(&transa, &transb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc)
-
-
-cdef inline floating _exp(floating x) noexcept nogil:
-    if floating is float:
-        return expf(x)
-    else:
-        return exp(x)
-
-
-cdef inline floating _log(floating x) noexcept nogil:
-    if floating is float:
-        return logf(x)
-    else:
-        return log(x)
-
-
-cdef inline floating _abs(floating x) noexcept nogil:
-    if floating is float:
-        return fabsf(x)
-    else:
-        return fabs(x)
+include "_common.pxi"
 
 
 def log_loss_epoch(
@@ -143,7 +65,7 @@ def log_loss_epoch(
     cdef bint weighted = sample_weight is not None
     cdef bint shuffled = order is not None
     cdef bint has_intercept = intercept is not None
-    cdef floating eps, w, d, p, zmax, s, scale, step, q
+    cdef floating eps, w, d, p, scale, step, q
     cdef floating alpha_ = <floating>alpha
     cdef floating *xb
     cdef floating *z = &z_buffer[0, 0]
@@ -199,17 +121,7 @@ def log_loss_epoch(
                     for j in range(n_outputs):
                         z[i * n_outputs + j] += intercept[j]
                 if softmax:
-                    zmax = z[i * n_outputs]
-                    for j in range(1, n_outputs):
-                        if z[i * n_outputs + j] > zmax:
-                            zmax = z[i * n_outputs + j]
-                    s = 0
-                    for j in range(n_outputs):
-                        p = _exp(z[i * n_outputs + j] - zmax)
-                        z[i * n_outputs + j] = p
-                        s += p
-                    for j in range(n_outputs):
-                        z[i * n_outputs + j] /= s
+                    _softmax_row(&z[i * n_outputs], n_outputs)
                 else:
                     for j in range(n_outputs):
                         z[i * n_outputs + j] = 1 / (1 + _exp(-z[i * n_outputs + j]))

@@ -84,6 +84,7 @@ _NUMBER_MODULES = {
     "test_functional.py",
     "test_kernels.py",
     "test_single_layer_kernel.py",
+    "test_layered_kernel.py",
     "test_perceptron_kernels.py",
     "test_network.py",
     "test_explain.py",

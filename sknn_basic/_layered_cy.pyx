@@ -1,0 +1,377 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""One mini-batch epoch of a network with hidden layers, compiled (built by ``pip install``).
+
+A batch of a few hundred rows through a (64, 32) network costs the NumPy
+path (:meth:`sknn_basic._network.LayeredModel.run_epoch` over the kernels
+of :mod:`sknn_basic._kernels`) some forty NumPy calls: bias additions,
+activations, slopes, intercept sums, gathers, each paying a fixed cost that
+is as large as its arithmetic on such a batch.  This loop runs the same
+formulas in C, with the products in SciPy's BLAS, so that a batch costs its
+products and one pass over each layer's outputs.
+
+Per batch, as the NumPy path does it (``A_0`` the batch's rows, ``L``
+layers of weights ``W_l``, ``(fan_in, fan_out)``, and biases ``b_l``):
+
+* forward: ``A_{l+1} = f(A_l W_l + b_l)``, ``f`` the hidden activation, and
+  for the last layer the output activation (sigmoid, softmax with each row
+  shifted by its maximum, or identity);
+* the output's ``delta = O - Y``; the loss sum, for the log loss
+  ``-sum_i w_i sum_j [Y_ij] log(max(1 - |delta_ij|, eps))`` (the ``Y_ij``
+  factor for a softmax only, whose units with ``Y_ij = 0`` add nothing),
+  for the squared error ``0.5 sum_i w_i sum_j delta_ij^2``; under the
+  squared error ``delta`` is then multiplied by the output's slope (a
+  sigmoid's ``O (1 - O)``); each row by its weight;
+* backward, for ``l = L-1, ..., 0``: ``grad W_l = (A_l^T delta_l) / total +
+  alpha W_l``, ``grad b_l = (1^T delta_l) / total`` and, below the top,
+  ``delta_{l-1} = (delta_l W_l^T)`` times the hidden activation's slope,
+  written through its output as :data:`sknn_basic._kernels.DERIVATIVES`
+  writes it; ``total`` is the batch's weight (or its rows), and a batch
+  whose total is not positive is skipped;
+* the step: plain gradient descent ``W += (-learning_rate) grad`` here, or
+  any other rule through the ``step`` callable, which the loop calls with
+  the gradients in the caller's buffers (as the NumPy path calls
+  ``optimizer.step``).
+
+Float64 sigmoids are those of ``_sigmoid.h``, the kernel behind every
+float64 sigmoid of the package, so a hidden layer's outputs here have the
+bits the NumPy path computes; other results agree with it to rounding (some
+sums run in another order), which tests/test_layered_kernel.py checks.
+"""
+
+from libc.math cimport tanh, tanhf
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+
+include "_common.pxi"
+
+cdef extern from "_sigmoid.h":
+    void sknn_sigmoid(const double *z, double *out, Py_ssize_t n) nogil
+
+#: The activations this loop computes, by the names of sknn_basic._kernels;
+#: a network with another one runs in NumPy.
+ACTIVATIONS = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "softmax": 4}
+cdef enum:
+    IDENTITY = 0
+    SIGMOID = 1
+    TANH = 2
+    RELU = 3
+    SOFTMAX = 4
+
+
+cdef inline void _activate(int code, floating *z, Py_ssize_t n) noexcept nogil:
+    """An element-wise activation of ``z`` in place (not the softmax)."""
+    cdef Py_ssize_t e
+    cdef floating v
+    if code == SIGMOID:
+        if floating is double:
+            sknn_sigmoid(z, z, n)
+        else:
+            for e in range(n):
+                z[e] = 1 / (1 + expf(-z[e]))
+    elif code == TANH:
+        for e in range(n):
+            if floating is double:
+                z[e] = tanh(z[e])
+            else:
+                z[e] = tanhf(z[e])
+    elif code == RELU:
+        for e in range(n):
+            v = z[e]
+            # A NaN passes, as through np.maximum(z, 0).
+            z[e] = 0 if v < 0 else v
+
+
+cdef inline void _slope(int code, floating *output, floating *delta, Py_ssize_t n) noexcept nogil:
+    """``delta`` times the activation's slope, written through its output."""
+    cdef Py_ssize_t e
+    cdef floating o
+    if code == SIGMOID:
+        for e in range(n):
+            o = output[e]
+            delta[e] = (delta[e] * o) * (1 - o)
+    elif code == TANH:
+        for e in range(n):
+            o = output[e]
+            delta[e] = delta[e] * (1 - o * o)
+    elif code == RELU:
+        for e in range(n):
+            delta[e] = delta[e] * (<floating>1 if output[e] > 0 else <floating>0)
+
+
+cdef inline void _descend(floating *param, floating *grad, Py_ssize_t n,
+                          floating step) noexcept nogil:
+    # As SGDOptimizer.step: grad *= -learning_rate; param += grad.
+    cdef Py_ssize_t e
+    for e in range(n):
+        param[e] += grad[e] * step
+
+
+cdef floating *_matrix(object array, Py_ssize_t rows, Py_ssize_t columns, str what,
+                       floating *kind) except NULL:
+    """The data of a writeable C-contiguous array ``(rows, columns)`` (-1: any rows)."""
+    cdef floating[:, ::1] view
+    try:
+        view = array
+    except (TypeError, ValueError, BufferError) as error:
+        raise ValueError(f"layered_epoch: {what} must be a writeable C-contiguous 2-D array "
+                         f"of the weights' dtype: {error}") from None
+    if view.shape[1] != columns or (rows >= 0 and view.shape[0] != rows) or view.shape[0] < 1:
+        raise ValueError(f"layered_epoch: {what} has shape {tuple(array.shape)}, expected "
+                         f"({'*' if rows < 0 else rows}, {columns})")
+    return &view[0, 0]
+
+
+cdef floating *_vector(object array, Py_ssize_t length, str what, floating *kind) except NULL:
+    """The data of a writeable C-contiguous 1-D array of ``length`` values."""
+    cdef floating[::1] view
+    try:
+        view = array
+    except (TypeError, ValueError, BufferError) as error:
+        raise ValueError(f"layered_epoch: {what} must be a writeable C-contiguous 1-D array "
+                         f"of the weights' dtype: {error}") from None
+    if view.shape[0] != length:
+        raise ValueError(f"layered_epoch: {what} has {view.shape[0]} values, expected {length}")
+    return &view[0]
+
+
+def layered_epoch(
+    const floating[:, ::1] X,
+    const target_t[:, ::1] Y,
+    const floating[::1] sample_weight,
+    const index_t[::1] order,
+    list coefs,
+    list intercepts,
+    list coef_grads,
+    list intercept_grads,
+    list hidden_buffers,
+    list delta_buffers,
+    floating[:, ::1] x_buffer,
+    str hidden_activation,
+    str output_activation,
+    bint log_loss,
+    double alpha,
+    Py_ssize_t batch_size,
+    double learning_rate,
+    object step,
+):
+    """Run one epoch in place on the weights and biases; return the loss sum.
+
+    ``coefs`` are the ``L`` weight arrays ``(fan_in, fan_out)``, and
+    ``intercepts`` their biases (or None); ``coef_grads`` and
+    ``intercept_grads`` have their shapes and receive each batch's
+    gradient.  ``hidden_buffers`` (``L - 1``) and ``delta_buffers`` (``L``)
+    have at least ``min(batch_size, n_samples)`` rows and one column per
+    unit of their layer.  ``sample_weight``, ``order`` and ``step`` may be
+    None; ``x_buffer`` (``batch_size`` rows) receives the gathered rows when
+    ``order`` is given.  With ``step`` None each batch takes a plain
+    gradient-descent step of ``learning_rate``; otherwise ``step()`` is
+    called after each batch's gradient is in the buffers.
+    """
+    cdef Py_ssize_t n_samples = X.shape[0], n_layers = len(coefs)
+    cdef Py_ssize_t start, stop, m, i, j, e, row, fan_in, fan_out, k
+    cdef int layer, hidden_code, output_code
+    cdef bint weighted = sample_weight is not None
+    cdef bint shuffled = order is not None
+    cdef bint has_intercept = intercepts is not None
+    cdef bint softmax
+    cdef floating eps, w, d, o, p, scale, q
+    cdef floating alpha_ = <floating>alpha
+    cdef floating descent = <floating>(-learning_rate)
+    cdef floating *a
+    cdef floating *out
+    cdef floating *xb
+    cdef floating *bias
+    cdef double loss_sum = 0.0, batch_loss, total
+
+    if hidden_activation not in ACTIVATIONS or hidden_activation == "softmax":
+        raise ValueError(f"layered_epoch: no hidden activation {hidden_activation!r}")
+    if output_activation not in ("identity", "sigmoid", "softmax"):
+        raise ValueError(f"layered_epoch: no output activation {output_activation!r}")
+    if log_loss and output_activation == "identity":
+        raise ValueError("layered_epoch: the log loss needs a sigmoid or softmax output")
+    if not log_loss and output_activation == "softmax":
+        raise ValueError("layered_epoch: the squared error has no softmax slope here")
+    hidden_code = ACTIVATIONS[hidden_activation]
+    output_code = ACTIVATIONS[output_activation]
+    softmax = output_code == SOFTMAX
+    if (n_layers < 1 or len(coef_grads) != n_layers or len(delta_buffers) != n_layers
+            or len(hidden_buffers) != n_layers - 1
+            or (has_intercept and (intercept_grads is None or len(intercepts) != n_layers
+                                   or len(intercept_grads) != n_layers))):
+        raise ValueError("layered_epoch: the lists of arrays do not match the layers")
+    if (batch_size < 1 or Y.shape[0] != n_samples
+            or (weighted and sample_weight.shape[0] != n_samples)
+            or (shuffled and (order.shape[0] != n_samples or x_buffer is None
+                              or x_buffer.shape[0] < min(batch_size, n_samples)
+                              or x_buffer.shape[1] != X.shape[1]))):
+        raise ValueError("layered_epoch: the arrays' shapes do not match")
+    if n_samples == 0:
+        return 0.0
+    rows_needed = min(batch_size, n_samples)
+
+    # The layers' widths and the addresses of their arrays, checked once
+    # with the GIL; the loop below trusts them.
+    cdef Py_ssize_t *dims = <Py_ssize_t *>malloc((n_layers + 1) * sizeof(Py_ssize_t))
+    cdef void **arrays = <void **>malloc(6 * n_layers * sizeof(void *))
+    if dims == NULL or arrays == NULL:
+        free(dims)
+        free(arrays)
+        raise MemoryError()
+    cdef void **weights = arrays
+    cdef void **biases = arrays + n_layers
+    cdef void **weight_grads = arrays + 2 * n_layers
+    cdef void **bias_grads = arrays + 3 * n_layers
+    cdef void **hidden = arrays + 4 * n_layers
+    cdef void **deltas = arrays + 5 * n_layers
+    try:
+        dims[0] = X.shape[1]
+        for layer in range(n_layers):
+            shape = getattr(coefs[layer], "shape", ())
+            dims[layer + 1] = shape[1] if len(shape) == 2 else 0
+            if dims[layer] < 1 or dims[layer + 1] < 1:
+                raise ValueError("layered_epoch: every layer needs at least one input and output")
+            weights[layer] = _matrix(coefs[layer], dims[layer], dims[layer + 1],
+                                     f"coefs[{layer}]", <floating *>NULL)
+            weight_grads[layer] = _matrix(coef_grads[layer], dims[layer], dims[layer + 1],
+                                          f"coef_grads[{layer}]", <floating *>NULL)
+            if has_intercept:
+                biases[layer] = _vector(intercepts[layer], dims[layer + 1],
+                                        f"intercepts[{layer}]", <floating *>NULL)
+                bias_grads[layer] = _vector(intercept_grads[layer], dims[layer + 1],
+                                            f"intercept_grads[{layer}]", <floating *>NULL)
+            deltas[layer] = _matrix(delta_buffers[layer], -1, dims[layer + 1],
+                                    f"delta_buffers[{layer}]", <floating *>NULL)
+            if delta_buffers[layer].shape[0] < rows_needed:
+                raise ValueError(f"layered_epoch: delta_buffers[{layer}] has too few rows")
+            if layer < n_layers - 1:
+                hidden[layer] = _matrix(hidden_buffers[layer], -1, dims[layer + 1],
+                                        f"hidden_buffers[{layer}]", <floating *>NULL)
+                if hidden_buffers[layer].shape[0] < rows_needed:
+                    raise ValueError(f"layered_epoch: hidden_buffers[{layer}] has too few rows")
+        if Y.shape[1] != dims[n_layers]:
+            raise ValueError("layered_epoch: Y has another number of columns than the outputs")
+        if floating is float:
+            eps = _EPS32
+        else:
+            eps = _EPS64
+        k = dims[n_layers]
+
+        start = 0
+        while start < n_samples:
+            stop = min(start + batch_size, n_samples)
+            m = stop - start
+            with nogil:
+                if shuffled:
+                    for i in range(m):
+                        memcpy(&x_buffer[i, 0], &X[order[start + i], 0],
+                               dims[0] * sizeof(floating))
+                    xb = &x_buffer[0, 0]
+                else:
+                    xb = <floating *>&X[start, 0]
+
+                # Forward.  Row-major A (m x fan_in) times W (fan_in x
+                # fan_out) is, column-major, W^T A^T: both read as stored.
+                a = xb
+                for layer in range(n_layers):
+                    fan_in = dims[layer]
+                    fan_out = dims[layer + 1]
+                    out = <floating *>(hidden[layer] if layer < n_layers - 1 else deltas[layer])
+                    _gemm(c'N', c'N', <int>fan_out, <int>m, <int>fan_in, <floating>1.0,
+                          <floating *>weights[layer], <int>fan_out, a, <int>fan_in,
+                          <floating>0.0, out, <int>fan_out)
+                    if has_intercept:
+                        bias = <floating *>biases[layer]
+                        for i in range(m):
+                            for j in range(fan_out):
+                                out[i * fan_out + j] += bias[j]
+                    if layer < n_layers - 1:
+                        _activate(hidden_code, out, m * fan_out)
+                    elif softmax:
+                        for i in range(m):
+                            _softmax_row(&out[i * k], k)
+                    else:
+                        _activate(output_code, out, m * k)
+                    a = out
+
+                # The output becomes delta, row by row.
+                total = 0.0
+                batch_loss = 0.0
+                for i in range(m):
+                    row = order[start + i] if shuffled else start + i
+                    w = sample_weight[row] if weighted else 1
+                    total += w
+                    q = 0
+                    for j in range(k):
+                        o = out[i * k + j]
+                        d = o - <floating>Y[row, j]
+                        if log_loss:
+                            # A softmax unit whose target is 0 adds 0 times
+                            # a finite log: skip the logarithm.
+                            if not softmax or Y[row, j] != 0:
+                                p = 1 - _abs(d)
+                                if p < eps:
+                                    p = eps
+                                if softmax:
+                                    q += _log(p) * <floating>Y[row, j]
+                                else:
+                                    q += _log(p)
+                        else:
+                            q += d * d
+                            if output_code == SIGMOID:
+                                d = (d * o) * (1 - o)
+                        out[i * k + j] = d * w if weighted else d
+                    batch_loss += (<double>q) * (<double>w)
+            if not total > 0:
+                start = stop
+                continue
+            loss_sum += -batch_loss if log_loss else 0.5 * batch_loss
+
+            with nogil:
+                scale = <floating>(1.0 / total)
+                for layer in range(n_layers - 1, -1, -1):
+                    fan_in = dims[layer]
+                    fan_out = dims[layer + 1]
+                    a = xb if layer == 0 else <floating *>hidden[layer - 1]
+                    out = <floating *>deltas[layer]
+                    # grad (fan_in x fan_out, row-major) = A^T delta; column-
+                    # major, grad^T = delta^T A.
+                    _gemm(c'N', c'T', <int>fan_out, <int>fan_in, <int>m, <floating>1.0,
+                          out, <int>fan_out, a, <int>fan_in, <floating>0.0,
+                          <floating *>weight_grads[layer], <int>fan_out)
+                    for e in range(fan_in * fan_out):
+                        d = (<floating *>weight_grads[layer])[e] * scale
+                        if alpha_ != 0:
+                            d = d + alpha_ * (<floating *>weights[layer])[e]
+                        (<floating *>weight_grads[layer])[e] = d
+                    if has_intercept:
+                        bias = <floating *>bias_grads[layer]
+                        for j in range(fan_out):
+                            bias[j] = 0
+                        for i in range(m):
+                            for j in range(fan_out):
+                                bias[j] += out[i * fan_out + j]
+                        for j in range(fan_out):
+                            bias[j] *= scale
+                    if layer > 0:
+                        # delta_{l-1} (m x fan_in) = delta W^T; column-major,
+                        # its transpose is W delta^T.  The weights are still
+                        # this batch's: every step comes after the pass.
+                        _gemm(c'T', c'N', <int>fan_in, <int>m, <int>fan_out, <floating>1.0,
+                              <floating *>weights[layer], <int>fan_out, out, <int>fan_out,
+                              <floating>0.0, <floating *>deltas[layer - 1], <int>fan_in)
+                        _slope(hidden_code, <floating *>hidden[layer - 1],
+                               <floating *>deltas[layer - 1], m * fan_in)
+                if step is None:
+                    for layer in range(n_layers):
+                        _descend(<floating *>weights[layer], <floating *>weight_grads[layer],
+                                 dims[layer] * dims[layer + 1], descent)
+                        if has_intercept:
+                            _descend(<floating *>biases[layer], <floating *>bias_grads[layer],
+                                     dims[layer + 1], descent)
+            if step is not None:
+                step()
+            start = stop
+    finally:
+        free(dims)
+        free(arrays)
+    return loss_sum
