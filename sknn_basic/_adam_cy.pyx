@@ -18,19 +18,11 @@ The optimizer keeps NumPy for the one case this does not cover: an epsilon
 so small that ``sqrt(v)`` needs its floor against underflow.
 """
 
-from libc.math cimport sqrt, sqrtf
-
 ctypedef fused floating:
     float
     double
 
-
-cdef inline float _root(float x) noexcept nogil:
-    return sqrtf(x)
-
-
-cdef inline double _root_d(double x) noexcept nogil:
-    return sqrt(x)
+include "_adam.pxi"
 
 
 def adam_update(floating[::1] m, floating[::1] v, floating[::1] g, double beta_1,
@@ -41,32 +33,10 @@ def adam_update(floating[::1] m, floating[::1] v, floating[::1] g, double beta_1
     ``learning_rate`` and ``epsilon`` are the bias-corrected ones the
     optimizer computes for this step.
     """
-    cdef Py_ssize_t n = g.shape[0], i
+    cdef Py_ssize_t n = g.shape[0]
     if m.shape[0] != n or v.shape[0] != n:
         raise ValueError(f"m, v and g must have one length; got {m.shape[0]}, {v.shape[0]} "
                          f"and {n}")
-    cdef floating b1 = <floating>beta_1
-    cdef floating b2 = <floating>beta_2
-    cdef floating a1 = <floating>(1.0 - beta_1)
-    cdef floating a2 = <floating>(1.0 - beta_2)
-    cdef floating lr = <floating>learning_rate
-    cdef floating eps = <floating>epsilon
-    cdef floating gi, mi, vi, product, root
     with nogil:
-        for i in range(n):
-            gi = g[i]
-            mi = m[i] * b1
-            product = a1 * gi
-            mi = mi + product
-            m[i] = mi
-            vi = v[i] * b2
-            product = gi * gi
-            product = product * a2
-            vi = vi + product
-            v[i] = vi
-            if floating is float:
-                root = _root(vi)
-            else:
-                root = _root_d(vi)
-            root = root + eps
-            g[i] = (mi / root) * lr
+        _adam_update(&m[0] if n else NULL, &v[0] if n else NULL, &g[0] if n else NULL, n,
+                     beta_1, beta_2, learning_rate, epsilon)

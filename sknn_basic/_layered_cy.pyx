@@ -27,9 +27,13 @@ layers of weights ``W_l``, ``(fan_in, fan_out)``, and biases ``b_l``):
   written through its output as :data:`sknn_basic._kernels.DERIVATIVES`
   writes it; ``total`` is the batch's weight (or its rows), and a batch
   whose total is not positive is skipped;
-* the step: plain gradient descent ``W += (-learning_rate) grad`` here, or
-  any other rule through the ``step`` callable, which the loop calls with
-  the gradients in the caller's buffers (as the NumPy path calls
+* the step, by the rule the optimizer names (its ``inline_rule``): plain
+  descent ``W += grad (-learning_rate)``, momentum or Nesterov's momentum
+  over the optimizer's velocities, or Adam over its moments with the
+  bias corrections of each step, each with the operations of its
+  :mod:`sknn_basic._optimizers` class in their order and precision; any
+  other rule through the ``step`` callable, which the loop calls with the
+  gradients in the caller's buffers (as the NumPy path calls
   ``optimizer.step``).
 
 Float64 sigmoids are those of ``_sigmoid.h``, the kernel behind every
@@ -38,11 +42,13 @@ bits the NumPy path computes; other results agree with it to rounding (some
 sums run in another order), which tests/test_layered_kernel.py checks.
 """
 
-from libc.math cimport tanh, tanhf
+from cpython.exc cimport PyErr_CheckSignals
+from libc.math cimport pow, tanh, tanhf
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 include "_common.pxi"
+include "_adam.pxi"
 
 cdef extern from "_sigmoid.h":
     void sknn_sigmoid(const double *z, double *out, Py_ssize_t n) nogil
@@ -50,6 +56,16 @@ cdef extern from "_sigmoid.h":
 #: The activations this loop computes, by the names of sknn_basic._kernels;
 #: a network with another one runs in NumPy.
 ACTIVATIONS = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "softmax": 4}
+#: The step rules this loop takes itself, by the names of ``inline_rule``.
+RULES = {"callback": 0, "descent": 1, "momentum": 2, "nesterov": 3, "adam": 4}
+
+cdef enum:
+    CALLBACK = 0
+    DESCENT = 1
+    MOMENTUM = 2
+    NESTEROV = 3
+    ADAM = 4
+
 cdef enum:
     IDENTITY = 0
     SIGMOID = 1
@@ -106,6 +122,25 @@ cdef inline void _descend(floating *param, floating *grad, Py_ssize_t n,
         param[e] += grad[e] * step
 
 
+cdef inline void _momentum_step(floating *param, floating *grad, floating *velocity,
+                                Py_ssize_t n, floating learning_rate, floating mu,
+                                bint nesterov) noexcept nogil:
+    # As SGDOptimizer.step: velocity *= mu; grad *= lr; velocity -= grad;
+    # then param += velocity, or param += mu * velocity; param -= grad.
+    cdef Py_ssize_t e
+    cdef floating g, v
+    for e in range(n):
+        v = velocity[e] * mu
+        g = grad[e] * learning_rate
+        v = v - g
+        velocity[e] = v
+        if nesterov:
+            param[e] = param[e] + mu * v
+            param[e] = param[e] - g
+        else:
+            param[e] = param[e] + v
+
+
 cdef floating *_matrix(object array, Py_ssize_t rows, Py_ssize_t columns, str what,
                        floating *kind) except NULL:
     """The data of a writeable C-contiguous array ``(rows, columns)`` (-1: any rows)."""
@@ -151,10 +186,12 @@ def layered_epoch(
     bint log_loss,
     double alpha,
     Py_ssize_t batch_size,
-    double learning_rate,
+    str rule,
+    list rule_arrays,
+    tuple rule_scalars,
     object step,
 ):
-    """Run one epoch in place on the weights and biases; return the loss sum.
+    """Run one epoch in place on the weights and biases; return the loss sum and the steps.
 
     ``coefs`` are the ``L`` weight arrays ``(fan_in, fan_out)``, and
     ``intercepts`` their biases (or None); ``coef_grads`` and
@@ -163,9 +200,23 @@ def layered_epoch(
     have at least ``min(batch_size, n_samples)`` rows and one column per
     unit of their layer.  ``sample_weight``, ``order`` and ``step`` may be
     None; ``x_buffer`` (``batch_size`` rows) receives the gathered rows when
-    ``order`` is given.  With ``step`` None each batch takes a plain
-    gradient-descent step of ``learning_rate``; otherwise ``step()`` is
-    called after each batch's gradient is in the buffers.
+    ``order`` is given.
+
+    ``rule`` (a key of :data:`RULES`) says how a batch's gradient becomes a
+    step.  The parameters are ``coefs + intercepts``, in that order, and
+    ``rule_arrays`` holds the rule's state, shaped like them:
+
+    * ``"descent"``: none; ``rule_scalars`` is ``(learning_rate,)``;
+    * ``"momentum"``, ``"nesterov"``: the velocities;
+      ``(learning_rate, momentum)``;
+    * ``"adam"``: the first moments, then the second;
+      ``(learning_rate, beta_1, beta_2, epsilon, t)``, ``t`` the steps
+      taken before this epoch;
+    * ``"callback"``: none; ``step()`` is called once the batch's gradient
+      is in ``coef_grads`` and ``intercept_grads``.
+
+    A batch whose total weight is not positive takes no step.  Returns
+    ``(loss_sum, steps)``.
     """
     cdef Py_ssize_t n_samples = X.shape[0], n_layers = len(coefs)
     cdef Py_ssize_t start, stop, m, i, j, e, row, fan_in, fan_out, k
@@ -176,9 +227,14 @@ def layered_epoch(
     cdef bint softmax
     cdef floating eps, w, d, o, p, scale, q
     cdef floating alpha_ = <floating>alpha
-    cdef floating descent = <floating>(-learning_rate)
+    cdef floating descent = 0, learning_rate = 0, mu = 0
+    cdef double rate = 0, beta_1 = 0, beta_2 = 0, epsilon = 0, t = 0
+    cdef double correction1 = 1, correction2 = 1
+    cdef floating *address
+    cdef Py_ssize_t steps = 0, n_parameters, r
+    cdef int rule_code
     cdef floating *a
-    cdef floating *out
+    cdef floating *out = NULL
     cdef floating *xb
     cdef floating *bias
     cdef double loss_sum = 0.0, batch_loss, total
@@ -194,6 +250,26 @@ def layered_epoch(
     hidden_code = ACTIVATIONS[hidden_activation]
     output_code = ACTIVATIONS[output_activation]
     softmax = output_code == SOFTMAX
+    if rule not in RULES:
+        raise ValueError(f"layered_epoch: no step rule {rule!r}")
+    rule_code = RULES[rule]
+    n_parameters = n_layers * (2 if has_intercept else 1)
+    expected = {CALLBACK: (0, 0), DESCENT: (0, 1), MOMENTUM: (1, 2), NESTEROV: (1, 2),
+                ADAM: (2, 5)}[rule_code]
+    if (len(rule_arrays) != expected[0] * n_parameters or len(rule_scalars) != expected[1]
+            or (rule_code == CALLBACK) != (step is not None)):
+        raise ValueError(f"layered_epoch: the rule {rule!r} takes {expected[0]} arrays per "
+                         f"parameter, {expected[1]} scalars and a step callable only as "
+                         "'callback'")
+    if rule_code != CALLBACK:
+        rate = rule_scalars[0]
+        learning_rate = <floating>rate
+        descent = <floating>(-rule_scalars[0])
+    if rule_code == MOMENTUM or rule_code == NESTEROV:
+        mu = <floating>rule_scalars[1]
+    if rule_code == ADAM:
+        beta_1, beta_2, epsilon, t = (rule_scalars[1], rule_scalars[2], rule_scalars[3],
+                                      rule_scalars[4])
     if (n_layers < 1 or len(coef_grads) != n_layers or len(delta_buffers) != n_layers
             or len(hidden_buffers) != n_layers - 1
             or (has_intercept and (intercept_grads is None or len(intercepts) != n_layers
@@ -212,10 +288,12 @@ def layered_epoch(
     # The layers' widths and the addresses of their arrays, checked once
     # with the GIL; the loop below trusts them.
     cdef Py_ssize_t *dims = <Py_ssize_t *>malloc((n_layers + 1) * sizeof(Py_ssize_t))
-    cdef void **arrays = <void **>malloc(6 * n_layers * sizeof(void *))
-    if dims == NULL or arrays == NULL:
+    cdef void **arrays = <void **>malloc((6 * n_layers + 4 * n_parameters) * sizeof(void *))
+    cdef Py_ssize_t *sizes = <Py_ssize_t *>malloc(n_parameters * sizeof(Py_ssize_t))
+    if dims == NULL or arrays == NULL or sizes == NULL:
         free(dims)
         free(arrays)
+        free(sizes)
         raise MemoryError()
     cdef void **weights = arrays
     cdef void **biases = arrays + n_layers
@@ -223,6 +301,12 @@ def layered_epoch(
     cdef void **bias_grads = arrays + 3 * n_layers
     cdef void **hidden = arrays + 4 * n_layers
     cdef void **deltas = arrays + 5 * n_layers
+    # Per parameter (coefs, then intercepts): itself, its gradient, and the
+    # rule's one or two arrays for it.
+    cdef void **parameters = arrays + 6 * n_layers
+    cdef void **gradients = parameters + n_parameters
+    cdef void **state_1 = gradients + n_parameters
+    cdef void **state_2 = state_1 + n_parameters
     try:
         dims[0] = X.shape[1]
         for layer in range(n_layers):
@@ -250,6 +334,28 @@ def layered_epoch(
                     raise ValueError(f"layered_epoch: hidden_buffers[{layer}] has too few rows")
         if Y.shape[1] != dims[n_layers]:
             raise ValueError("layered_epoch: Y has another number of columns than the outputs")
+        for r in range(n_parameters):
+            layer = r % n_layers
+            if r < n_layers:
+                parameters[r], gradients[r] = weights[layer], weight_grads[layer]
+                sizes[r] = dims[layer] * dims[layer + 1]
+            else:
+                parameters[r], gradients[r] = biases[layer], bias_grads[layer]
+                sizes[r] = dims[layer + 1]
+            for state, offset in ((0, 0), (1, n_parameters)):
+                if state >= expected[0]:
+                    break
+                what = f"rule_arrays[{offset + r}]"
+                if r < n_layers:
+                    address = _matrix(rule_arrays[offset + r], dims[layer], dims[layer + 1],
+                                      what, <floating *>NULL)
+                else:
+                    address = _vector(rule_arrays[offset + r], dims[layer + 1], what,
+                                      <floating *>NULL)
+                if state == 0:
+                    state_1[r] = address
+                else:
+                    state_2[r] = address
         if floating is float:
             eps = _EPS32
         else:
@@ -321,6 +427,8 @@ def layered_epoch(
                                 d = (d * o) * (1 - o)
                         out[i * k + j] = d * w if weighted else d
                     batch_loss += (<double>q) * (<double>w)
+            # A Ctrl-C reaches the loop between batches, as in the NumPy path.
+            PyErr_CheckSignals()
             if not total > 0:
                 start = stop
                 continue
@@ -361,17 +469,33 @@ def layered_epoch(
                               <floating>0.0, <floating *>deltas[layer - 1], <int>fan_in)
                         _slope(hidden_code, <floating *>hidden[layer - 1],
                                <floating *>deltas[layer - 1], m * fan_in)
-                if step is None:
-                    for layer in range(n_layers):
-                        _descend(<floating *>weights[layer], <floating *>weight_grads[layer],
-                                 dims[layer] * dims[layer + 1], descent)
-                        if has_intercept:
-                            _descend(<floating *>biases[layer], <floating *>bias_grads[layer],
-                                     dims[layer + 1], descent)
-            if step is not None:
+                if rule_code == ADAM:
+                    # The bias corrections of this step, computed as
+                    # AdamOptimizer.step computes them.
+                    t += 1
+                    correction1 = 1.0 - pow(beta_1, t)
+                    correction2 = sqrt(1.0 - pow(beta_2, t))
+                for r in range(n_parameters):
+                    if rule_code == DESCENT:
+                        _descend(<floating *>parameters[r], <floating *>gradients[r], sizes[r],
+                                 descent)
+                    elif rule_code == MOMENTUM or rule_code == NESTEROV:
+                        _momentum_step(<floating *>parameters[r], <floating *>gradients[r],
+                                       <floating *>state_1[r], sizes[r], learning_rate, mu,
+                                       rule_code == NESTEROV)
+                    elif rule_code == ADAM:
+                        _adam_update(<floating *>state_1[r], <floating *>state_2[r],
+                                     <floating *>gradients[r], sizes[r], beta_1, beta_2,
+                                     rate * correction2 / correction1,
+                                     epsilon * correction2)
+                        _descend(<floating *>parameters[r], <floating *>gradients[r], sizes[r],
+                                 <floating>-1)
+            steps += 1
+            if rule_code == CALLBACK:
                 step()
             start = stop
     finally:
         free(dims)
         free(arrays)
-    return loss_sum
+        free(sizes)
+    return loss_sum, steps

@@ -365,16 +365,21 @@ class LayeredModel:
         if order is not None and self._x_buffer is None:
             self._x_buffer = np.empty((self.batch_size, X.shape[1]), dtype=X.dtype)
         optimizer = self.optimizer
-        plain_descent = type(optimizer) is SGDOptimizer and not optimizer.momentum
-        return _layered_cy.layered_epoch(
+        rule = optimizer.inline_rule(self.parameters)
+        step = None
+        if rule is None:
+            rule = ("callback", [], ())
+            step = functools.partial(optimizer.step, self.parameters, self._grads)
+        loss_sum, steps = _layered_cy.layered_epoch(
             X, Y, sample_weight, order, self.coefs, self.intercepts,
             self._coef_grads, self._intercept_grads, self._hidden, self._deltas,
             self._x_buffer if order is not None else None,
             self.hidden_activation, self.output_activation, self.loss == "log_loss",
-            self.alpha, self.batch_size, optimizer.learning_rate,
-            None if plain_descent else functools.partial(
-                optimizer.step, self.parameters, self._grads),
+            self.alpha, self.batch_size, *rule, step,
         )
+        if step is None:
+            optimizer.count_steps(steps)
+        return loss_sum
 
     def run_epoch(self, X, Y, sample_weight, order):
         """One pass of mini-batch gradient descent; returns the loss sum."""

@@ -142,6 +142,21 @@ class Optimizer:
         """Drop the state that carries past steps forward; False where there is none."""
         return False
 
+    def inline_rule(self, parameters):
+        """The rule as a compiled epoch may take it itself, or None.
+
+        A compiled epoch (:mod:`sknn_basic._layered_cy`) steps without
+        calling :meth:`step` for the rules it knows, with the same
+        operations: it gets ``(name, arrays, scalars)``, the rule's name
+        there, its state arrays (shaped like ``parameters``) and its scalars
+        for this epoch.  None (the default) has it call :meth:`step` after
+        each batch instead.
+        """
+        return None
+
+    def count_steps(self, steps):
+        """Take note of ``steps`` steps a compiled epoch took by :meth:`inline_rule`."""
+
     def reset(self):
         """Drop every state built from past gradients (after a diverged run)."""
         self.forget()
@@ -217,6 +232,14 @@ class SGDOptimizer(Optimizer):
                 param -= grad
             else:
                 param += velocity
+
+    def inline_rule(self, parameters):
+        if not self.momentum:
+            return "descent", [], (self.learning_rate,)
+        if self.velocities is None:
+            self.velocities = [np.zeros_like(p) for p in parameters]
+        return ("nesterov" if self.nesterov else "momentum", list(self.velocities),
+                (self.learning_rate, self.momentum))
 
     def warm_up_chunks(self):
         # Rounded first: 1 / (1 - 0.9) is 9.999999999999998 in floating point.
@@ -334,6 +357,18 @@ class AdamOptimizer(Optimizer):
         grad *= lr
         if param is not None:
             param -= grad
+
+    def inline_rule(self, parameters):
+        # The scaled epsilon grows with t: if the next step's needs no floor
+        # against underflow (see _update), no later one does.
+        next_epsilon = self.epsilon * math.sqrt(1.0 - self.beta_2 ** (self.t + 1))
+        if next_epsilon < _SQRT_TINY[parameters[0].dtype.type]:
+            return None
+        return ("adam", self.first_moments + self.second_moments,
+                (self.learning_rate, self.beta_1, self.beta_2, self.epsilon, self.t))
+
+    def count_steps(self, steps):
+        self.t += steps
 
     def _flat_moments(self):
         """The moments as two flat arrays, whose pieces are the per-array moments.

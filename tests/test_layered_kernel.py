@@ -20,6 +20,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 import sknn_basic._network as network
+from sknn_basic._optimizers import AdamOptimizer
 from sknn_basic import BackpropClassifier, BackpropRegressor, SigmoidGDClassifier
 
 compiled = pytest.importorskip(
@@ -196,11 +197,12 @@ def test_the_step_rule_is_called_once_per_weighted_batch_and_its_errors_propagat
     def step():
         seen.append([g.copy() for g in model._grads])
 
-    compiled.layered_epoch(
+    loss_sum, steps = compiled.layered_epoch(
         X, Y, weights, None, model.coefs, model.intercepts, model._coef_grads,
         model._intercept_grads, model._hidden, model._deltas, None, "sigmoid", "sigmoid",
-        True, 0.0, 10, 0.1, step)
-    assert len(seen) == 4  # five batches, one of them weightless
+        True, 0.0, 10, "callback", [], (), step)
+    assert len(seen) == steps == 4  # five batches, one of them weightless
+    assert loss_sum > 0
     assert not np.array_equal(seen[0][0], seen[1][0])
 
     def failing():
@@ -210,7 +212,43 @@ def test_the_step_rule_is_called_once_per_weighted_batch_and_its_errors_propagat
         compiled.layered_epoch(
             X, Y, None, None, model.coefs, model.intercepts, model._coef_grads,
             model._intercept_grads, model._hidden, model._deltas, None, "sigmoid", "sigmoid",
-            True, 0.0, 10, 0.1, failing)
+            True, 0.0, 10, "callback", [], (), failing)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("rule", ["momentum", "nesterov", "adam"])
+def test_the_rules_taken_in_the_loop_step_as_the_optimizers_own(monkeypatch, rule, dtype):
+    # Momentum and Adam run inside the loop with the optimizer's operations
+    # in its order: the same fit as calling optimizer.step per batch.
+    X, y = _classification(3, dtype)
+    params = {"hidden_layer_sizes": (6, 4), "batch_size": 20, "max_iter": 6, "tol": None,
+              "nesterovs_momentum": rule == "nesterov", "learning_rate": 0.05}
+    if rule == "adam":
+        params.update(solver="adam", learning_rate=0.01)
+    inline = _fit(monkeypatch, False, BackpropClassifier, X, y, **params)
+    called = []
+
+    def by_callback(optimizer, parameters):
+        called.append(type(optimizer).__name__)
+
+    monkeypatch.setattr(type(inline._optimizer), "inline_rule", by_callback)
+    stepped = _fit(monkeypatch, False, BackpropClassifier, X, y, **params)
+    assert len(called) == 6
+    if rule == "adam":
+        assert inline._optimizer.t == stepped._optimizer.t == 6 * 8
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for ours, theirs in zip(_parameters(inline), _parameters(stepped)):
+        assert_allclose(ours, theirs, rtol=rtol, atol=rtol)
+    assert_allclose(inline.loss_curve_, stepped.loss_curve_, rtol=rtol)
+
+
+def test_adam_with_an_epsilon_that_needs_the_underflow_floor_is_called_per_batch():
+    model = _model(np.zeros((30, 3)), np.zeros((30, 1)), (4,), "relu", "identity",
+                   "squared_error", batch_size=10)
+    optimizer = AdamOptimizer(model.parameters, 0.01, epsilon=1e-300)
+    assert optimizer.inline_rule(model.parameters) is None
+    optimizer = AdamOptimizer(model.parameters, 0.01, epsilon=1e-8)
+    assert optimizer.inline_rule(model.parameters)[0] == "adam"
 
 
 @pytest.mark.parametrize(
@@ -274,12 +312,13 @@ def test_mismatched_arrays_raise_instead_of_writing_out_of_bounds():
             "hidden": model._hidden, "deltas": model._deltas, "x_buffer": np.empty((4, 3))}
     order = np.arange(10)
 
-    def run(arrays, order=order, hidden="sigmoid", output="softmax", log_loss=True):
+    def run(arrays, order=order, hidden="sigmoid", output="softmax", log_loss=True,
+            rule=("descent", [], (0.0,)), step=None):
         return compiled.layered_epoch(X, Y, None, order, *arrays.values(), hidden, output,
-                                      log_loss, 0.0, 4, 0.0, None)
+                                      log_loss, 0.0, 4, *rule, step)
 
     # Zero weights give each of the two classes 1/2: the loss sum is 10 log 2.
-    assert run(good) == pytest.approx(10 * np.log(2))
+    assert run(good) == (pytest.approx(10 * np.log(2)), 3)
     bad_arrays = {
         "coefs": [np.zeros((3, 4)), np.zeros((5, 2))],
         "intercepts": [np.zeros(4), np.zeros(3)],
@@ -298,6 +337,18 @@ def test_mismatched_arrays_raise_instead_of_writing_out_of_bounds():
         run(good, hidden="softmax")
     with pytest.raises(ValueError, match="squared error"):
         run(good, log_loss=False)
+    velocities = [np.zeros_like(p) for p in model.parameters]
+    for rule, step in [(("momentum", velocities, (0.1,)), None),
+                       (("momentum", velocities[:3], (0.1, 0.9)), None),
+                       (("adam", velocities, (0.1, 0.9, 0.999, 1e-8, 0)), None),
+                       (("descent", [], (0.1,)), print),
+                       (("callback", [], ()), None),
+                       (("rmsprop", [], (0.1,)), None)]:
+        with pytest.raises(ValueError, match="rule"):
+            run(good, rule=rule, step=step)
+    with pytest.raises(ValueError, match=r"rule_arrays\[1\]"):
+        run(good, rule=("momentum", [velocities[0], np.zeros((4, 3))] + velocities[2:],
+                        (0.1, 0.9)))
     read_only = [c.copy() for c in model.coefs]
     read_only[0].flags.writeable = False
     with pytest.raises(ValueError, match="writeable"):
