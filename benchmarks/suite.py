@@ -20,7 +20,7 @@ from . import lessons_loops as loops
 from . import time_to_model
 from .machine import CpuMonitor
 from .results_model import Row, ScalingPoint
-from .timing import alternate, median, timed, traced_peak
+from .timing import alternate, median, thaw, timed, traced_peak
 from .fresh import Environment
 from .workloads import (
     ADMISSIONS_PATH,
@@ -236,8 +236,11 @@ class Suite:
 
     def _attempt(self, key, function):
         started = time.perf_counter()
-        with CpuMonitor() as monitor:
-            items = function()
+        try:
+            with CpuMonitor() as monitor:
+                items = function()
+        finally:
+            thaw()
         for item in items:
             item.foreign = monitor.foreign
         spent = time.perf_counter() - started
