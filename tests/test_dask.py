@@ -14,6 +14,8 @@ import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
+from functools import partial
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -783,6 +785,111 @@ def test_early_stopping_on_blocks_of_one_row_behaves_as_memory(binary):
                                             blocks(y[:10], (1,) * 10))) == want
     assert clone(small).set_params(validation_fraction=0.2).fit(
         blocks(X[:10], (1,) * 10), blocks(y[:10], (1,) * 10)).t_ == 3 * 8
+
+
+# ------------------------------------------------------- the cost of a pass
+
+
+def _tasks_run(dask_client, call):
+    """The names of the tasks the cluster ran during ``call()`` (their keys, less the id)."""
+    from distributed import get_task_stream
+
+    with get_task_stream(dask_client) as stream:
+        call()
+    return [task["key"].split("-", 1)[0] for task in stream.data
+            if isinstance(task["key"], str)]
+
+
+def test_a_full_batch_epoch_runs_a_task_per_worker_thread_not_per_block(binary, dask_client):
+    """Sixteen blocks on two single-threaded workers: at most two tasks an epoch.
+
+    The scheduler's cost is per task; an epoch on many small blocks paid it
+    per block.  Larger sums (here: forced) are added up a tree on the
+    workers, a task per block, with the same weights.
+    """
+    from sknn_basic._engines import dask as _dask
+
+    X, y = binary
+    chunks = (50,) * 16
+    est = SigmoidGDClassifier(batch_size=None, max_iter=5, tol=None, random_state=0)
+    memory = clone(est).fit(X, y)
+    threads = sum(dask_client.nthreads().values())
+    for gathered_bytes, per_epoch in ((_dask.GATHERED_BYTES, threads), (0, len(chunks))):
+        on_dask = clone(est)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_dask, "GATHERED_BYTES", gathered_bytes)
+            tasks = _tasks_run(dask_client, partial(on_dask.fit, blocks(X, chunks),
+                                                    blocks(y, chunks)))
+        n_sums = tasks.count("_gradient_sums") + tasks.count("_each")
+        assert 5 <= n_sums <= 5 * per_epoch, (gathered_bytes, n_sums)
+        assert_same_weights(on_dask, memory)
+
+
+def _placed(dask_client, array, chunks, workers, futures):
+    """``array`` in blocks scattered to ``workers`` in turn (the i-th to the (i mod n)-th).
+
+    The scattered futures are appended to ``futures``: the data lives as long as they do.
+    """
+    bounds = list(pairwise(np.cumsum((0,) + chunks)))
+    parts = [dask_client.scatter(array[a:b], workers=[workers[i % len(workers)]])
+             for i, (a, b) in enumerate(bounds)]
+    futures += parts
+    return da.concatenate([da.from_delayed(part, shape=(b - a,) + array.shape[1:],
+                                           dtype=array.dtype)
+                           for part, (a, b) in zip(parts, bounds)])
+
+
+def test_scattered_blocks_give_the_same_weights_wherever_they_live(binary, dask_client):
+    """Data placed with client.scatter trains; the sums do not follow the blocks' places.
+
+    Each worker's task adds up the blocks it holds, so the additions would
+    follow where the blocks live if the client did not add them in the
+    blocks' order: all on one worker or shared out, the weights are the same
+    to the bit.
+    """
+    X, y = binary
+    first, second = sorted(dask_client.nthreads())
+    est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=4, max_iter=10, tol=None,
+                                     random_state=0)
+    fits, futures = [], []
+    for workers in ([first], [first, second], [second, first]):
+        fits.append(clone(est).fit(_placed(dask_client, X, UNEVEN, workers, futures),
+                                   _placed(dask_client, y, UNEVEN, workers, futures)))
+    assert_same_weights(fits[0], clone(est).fit(X, y))
+    for other in fits[1:]:
+        assert_same_weights(other, fits[0], rtol=0)
+
+
+def test_blocks_are_shared_among_the_threads_of_the_worker_holding_them():
+    """The groups of a pass: a worker's blocks split among its threads, in order."""
+    from types import SimpleNamespace
+
+    from sknn_basic._engines.dask import _DistributedRunner
+
+    handles = [SimpleNamespace(key=f"block-{i}") for i in range(7)]
+    holders = {"block-0": ["a"], "block-1": ["b"], "block-2": ["a"], "block-3": ["a"],
+               "block-4": [], "block-5": ["b", "a"], "block-6": ["a"]}
+    asked = []
+
+    class Client:
+        def who_has(self, futures):
+            asked.append(len(futures))
+            return {f.key: holders[f.key] for f in futures}
+
+        def nthreads(self):
+            return {"a": 2, "b": 4}
+
+    runner = _DistributedRunner(Client())
+    # Block 4 is not placed yet: a task of its own, and asked for again.
+    # Block 5 is on both workers: on "a", always the same one.
+    assert sorted(runner._groups(handles)) == [[0, 2, 3], [1], [4], [5, 6]]
+    assert sorted(runner._groups(handles)) == [[0, 2, 3], [1], [4], [5, 6]]
+    assert asked == [7, 7]
+    holders["block-4"] = ["b"]
+    assert sorted(runner._groups(handles)) == [[0, 2, 3], [1], [4], [5, 6]]
+    # Now every place is known: not asked again until they are old.
+    assert sorted(runner._groups(handles)) == [[0, 2, 3], [1], [4], [5, 6]]
+    assert asked == [7, 7, 7]
 
 
 # ------------------------------------------------- lost workers and Ctrl-C

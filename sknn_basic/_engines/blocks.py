@@ -11,18 +11,21 @@ An engine whose rows are blocks on workers (Dask today) gives this module a
 * :class:`BlockRows`, the :class:`~sknn_basic._engines.rows.Rows` of such
   an engine, and the replay memory's rows joined as one more block;
 * :class:`_BlockModel`, the model the training loop drives: a full-batch
-  epoch adds the blocks' gradient sums by a tree reduction and steps on the
-  client (an L-BFGS evaluation is the same pass,
+  epoch adds the blocks' gradient sums (the runner's reduction) and steps on
+  the client (an L-BFGS evaluation is the same pass,
   :meth:`_BlockModel.gradient_sums`); a mini-batch epoch travels from block
   to block with the weights and the optimizer's state; a sequential rule
   (the perceptron's) trains by parameter mixing;
 * the held-out score, summed block by block.
 
 A runner has ``map(func, handles, *per_block, **kwargs)`` (one task per
-block), ``gather(handles)``, ``reduce(handles)`` (the sum of the results),
-``broadcast(value, copies=None)``, ``chain(func, handles, state, per_block,
-**kwargs)`` (a state handed from block to block), ``persist_call(func,
-*args)`` (one new block, as a list of one handle) and ``release(handles)``.
+block), ``gather(handles)``, ``reduce(func, handles, *per_block,
+result_bytes=0, **kwargs)`` (the sum of ``func``'s results over the blocks,
+added in the blocks' order; ``result_bytes`` is the size of one result, which
+decides where they are added), ``broadcast(value, copies=None)``,
+``chain(func, handles, state, per_block, **kwargs)`` (a state handed from
+block to block), ``persist_call(func, *args)`` (one new block, as a list of
+one handle) and ``release(handles)``.
 """
 
 import copy
@@ -179,7 +182,8 @@ class _Rows:
         return self.runner.map(func, self.handles, *per_block, weighted=self.weighted, **kwargs)
 
     def reduce(self, func, *per_block, **kwargs):
-        return self.runner.reduce(self.map(func, *per_block, **kwargs))
+        return self.runner.reduce(func, self.handles, *per_block, weighted=self.weighted,
+                                  **kwargs)
 
 
 # ------------------------------------------------------------------ models
@@ -337,17 +341,19 @@ class _BlockModel:
     def gradient_sums(self, X, Y, sample_weight):
         """The loss sum and gradient sums over every block, at the current parameters.
 
-        One pass: the parameters travel to the blocks, each block returns its
-        :meth:`~sknn_basic._network.LayeredModel.gradient_sums`, and the
-        runner adds them up a tree; the client receives one sum.  ``X`` is
+        One pass: the parameters travel to the blocks, each block computes
+        its :meth:`~sknn_basic._network.LayeredModel.gradient_sums`, and the
+        runner adds them up in the blocks' order.  ``X`` is
         the :class:`_Rows` (as for :meth:`run_epoch`).  A full-batch epoch
         steps from these sums; an L-BFGS fit evaluates its objective from
         them (:func:`sknn_basic._lbfgs.model_sums` calls this as it calls
         an in-memory model's).
         """
         rows = X
-        parameters = rows.runner.broadcast(list(self.inner.parameters), len(rows.handles))
-        return rows.reduce(_gradient_sums, spec=self.spec, parameters=parameters)
+        parameters = list(self.inner.parameters)
+        # Each block's gradient sums are as large as the parameters.
+        return rows.reduce(_gradient_sums, spec=self.spec, result_bytes=_nbytes(parameters),
+                           parameters=rows.runner.broadcast(parameters, len(rows.handles)))
 
     def _full_batch_epoch(self, rows):
         loss_sum, grads = self.gradient_sums(rows, None, None)
@@ -376,7 +382,9 @@ class _BlockModel:
         inner = self.inner
         _, seeds = self._block_seeds(rows)
         model = rows.runner.broadcast(inner, len(rows.handles))
-        mistakes, coef_mix, intercept_mix, sums = rows.reduce(_mixing_epoch, seeds, model=model)
+        # Each block returns the weights (and their sums) in float64.
+        mistakes, coef_mix, intercept_mix, sums = rows.reduce(
+            _mixing_epoch, seeds, model=model, result_bytes=2 * _nbytes(inner))
         n = rows.n_samples
         inner.coef[...] = coef_mix / n
         inner.intercept[...] = intercept_mix / n
