@@ -825,6 +825,44 @@ def test_a_full_batch_epoch_runs_a_task_per_worker_thread_not_per_block(binary, 
         assert_same_weights(on_dask, memory)
 
 
+@pytest.mark.parametrize("Est", [TwoLayerBackpropClassifier, TwoLayerBackpropRegressor])
+def test_the_held_out_loss_and_score_take_one_pass_an_epoch(binary, dask_client, monkeypatch,
+                                                            Est):
+    """Early stopping asks the held-out loss, then the score, of the same weights: one pass.
+
+    The same numbers as two passes give (forced here by forgetting the
+    score the loss's pass kept).
+    """
+    from sknn_basic._engines import blocks as _blocks
+
+    X, y = binary
+    est = Est(batch_size=None, n_hidden=4, early_stopping=True, validation_fraction=0.2,
+              learning_rate=0.5, max_iter=6, tol=None, random_state=0)
+    one_pass = clone(est)
+    tasks = _tasks_run(dask_client, partial(one_pass.fit, blocks(X, UNEVEN), blocks(y, UNEVEN)))
+    threads = sum(dask_client.nthreads().values())
+    assert "_score_parts" not in tasks and "_loss_parts" not in tasks
+    assert 6 <= tasks.count("_held_out_parts") <= 6 * threads
+
+    mean_loss = _blocks._HeldOutScore.mean_loss
+
+    def forgetting(self, *args):
+        loss = mean_loss(self, *args)
+        self.kept = None
+        return loss
+
+    monkeypatch.setattr(_blocks._HeldOutScore, "mean_loss", forgetting)
+    two_passes = clone(est)
+    tasks = _tasks_run(dask_client, partial(two_passes.fit, blocks(X, UNEVEN),
+                                            blocks(y, UNEVEN)))
+    assert tasks.count("_score_parts") >= 6
+    assert len(one_pass.validation_scores_) == 6
+    assert_allclose(one_pass.validation_scores_, two_passes.validation_scores_, rtol=1e-12)
+    assert_allclose(one_pass.validation_loss_curve_, two_passes.validation_loss_curve_,
+                    rtol=1e-12)
+    assert_same_weights(one_pass, two_passes)
+
+
 def _placed(dask_client, array, chunks, workers, futures):
     """``array`` in blocks scattered to ``workers`` in turn (the i-th to the (i mod n)-th).
 

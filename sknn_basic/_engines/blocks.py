@@ -144,9 +144,15 @@ def _block_stats(block, weighted):
 
 
 def _nbytes(value):
-    """Bytes of the arrays of a list of arrays or of a model's parameters."""
-    arrays = value if isinstance(value, list) else value.parameters
-    return sum(a.nbytes for a in arrays)
+    """Bytes of the arrays of a list of arrays, of a model's parameters or of an estimator."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (list, tuple)):
+        return sum(_nbytes(item) for item in value)
+    if hasattr(value, "parameters"):
+        return _nbytes(value.parameters)
+    # An estimator's shell: its fitted arrays are most of what is pickled.
+    return sum(_nbytes(item) for item in getattr(value, "__dict__", {}).values())
 
 
 def _add(a, b):
@@ -177,6 +183,9 @@ class _Rows:
         self.sizes = [n for _, n in kept]
         self.weighted = weighted
         self.n_samples = sum(self.sizes)
+        # The held-out rows' score (a _HeldOutScore), which their loss's
+        # pass computes too.
+        self.held_out_score = None
 
     def map(self, func, *per_block, **kwargs):
         return self.runner.map(func, self.handles, *per_block, weighted=self.weighted, **kwargs)
@@ -399,6 +408,8 @@ class _BlockModel:
     def mean_loss(self, X, Y, sample_weight):
         rows = X
         state = rows.runner.broadcast(self._state(), len(rows.handles))
+        if rows.held_out_score is not None:
+            return rows.held_out_score.mean_loss(rows, self.spec, state)
         loss_sum, total = rows.reduce(_loss_parts, spec=self.spec, state=state)
         return loss_sum / total
 
@@ -528,7 +539,8 @@ class BlockRows(Rows):
                              else float(sum(self.train_sizes)))
         if not early_stopping:
             return None
-        val_rows = _Rows(runner, held_out, [s[0] for s in held_out_stats], weighted)
+        val_rows = self.val_rows = _Rows(runner, held_out, [s[0] for s in held_out_stats],
+                                         weighted)
         check_split_sizes(
             estimator.validation_fraction, sum(self.train_sizes), val_rows.n_samples,
             self.n_samples,
@@ -562,7 +574,9 @@ class BlockRows(Rows):
 
     def validation_score(self, model):
         # The held-out blocks are scored where they live, not predicted in memory.
-        return _HeldOutScore(self.estimator, model, self.classifier)
+        score = self.val_rows.held_out_score = _HeldOutScore(self.estimator, model,
+                                                             self.classifier)
+        return score
 
 
 def _positive_rows(block, weighted):
@@ -663,6 +677,19 @@ def _squares(block, shell, mean, weighted):
     return w @ (Y - mean) ** 2, w @ residuals**2
 
 
+def _score_parts(block, shell, classifier, mean, weighted):
+    """A held-out block's share of the score: right predictions, or sums of squares."""
+    if classifier:
+        return _accuracy_parts(block, shell, weighted)
+    return _squares(block, shell, mean, weighted)
+
+
+def _held_out_parts(block, spec, state, shell, classifier, mean, weighted):
+    """A held-out block's loss parts and share of the score, at the same weights."""
+    return (_loss_parts(block, spec, state, weighted),
+            _score_parts(block, shell, classifier, mean, weighted))
+
+
 def _r2(total_squares, residual_squares):
     """R^2 averaged over the targets, with scikit-learn's answers for constant targets."""
     # Nonzero, not positive: negative sample weights may make it negative.
@@ -676,25 +703,48 @@ def _r2(total_squares, residual_squares):
 
 
 class _HeldOutScore:
-    """The early-stopping score of the held-out blocks, computed where they live."""
+    """The early-stopping score of the held-out blocks, computed where they live.
+
+    Each epoch the loop asks the held-out loss, then the score, of the same
+    weights: the loss's pass computes both (:meth:`mean_loss`), so that an
+    epoch pays one round trip to the workers for them, not two.
+    """
 
     def __init__(self, estimator, model, classifier):
         self.estimator = estimator
         self.model = model
         self.classifier = classifier
         self.mean = None
+        # The weights the last loss's pass saw, and their score.
+        self.kept = None
 
-    def __call__(self, rows, y_val, sample_weight_val):
+    def _parts(self, rows, func, **kwargs):
         estimator = self.estimator
         # The perceptron publishes its weights from its model; networks train
         # the estimator's arrays in place.
         estimator._publish(self.model.inner)
-        shell = rows.runner.broadcast(_shell(estimator))
-        if self.classifier:
-            right, total = rows.reduce(_accuracy_parts, shell=shell)
-            return right / total
-        if self.mean is None:
+        shell = rows.runner.broadcast(_shell(estimator), len(rows.handles))
+        if not self.classifier and self.mean is None:
             total, sums = rows.reduce(_target_sums)
             self.mean = sums / total
-        squares, residuals = rows.reduce(_squares, shell=shell, mean=self.mean)
-        return _r2(squares, residuals)
+        return rows.reduce(func, shell=shell, classifier=self.classifier, mean=self.mean,
+                           **kwargs)
+
+    def _score(self, parts):
+        if self.classifier:
+            right, total = parts
+            return right / total
+        return _r2(*parts)
+
+    def mean_loss(self, rows, spec, state):
+        """The held-out mean loss at the model's weights; their score is kept for the call."""
+        (loss_sum, total), parts = self._parts(rows, _held_out_parts, spec=spec, state=state)
+        self.kept = ([np.array(p) for p in self.model.parameters], self._score(parts))
+        return loss_sum / total
+
+    def __call__(self, rows, y_val, sample_weight_val):
+        kept, self.kept = self.kept, None
+        if kept is not None and all(
+                np.array_equal(then, now) for then, now in zip(kept[0], self.model.parameters)):
+            return kept[1]
+        return self._score(self._parts(rows, _score_parts))
