@@ -825,6 +825,31 @@ def test_a_full_batch_epoch_runs_a_task_per_worker_thread_not_per_block(binary, 
         assert_same_weights(on_dask, memory)
 
 
+def test_weights_travel_inside_the_tasks_of_a_pass_unless_large(binary, dask_client,
+                                                               monkeypatch):
+    """6.4 kB of weights, 16 blocks: inside each of the pass's few tasks, no broadcast.
+
+    A broadcast is one more task and one more message to the scheduler
+    before the pass's tasks; weights too large for every task (here: the
+    limit set to nothing) still take it, with the same result.
+    """
+    from sknn_basic._engines import dask as _dask
+
+    X, y = binary
+    chunks = (50,) * 16
+    est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=100, max_iter=5, tol=None,
+                                     random_state=0)
+    memory = clone(est).fit(X, y)
+    # The set-up sends the estimator's shell that prepares the blocks once.
+    for inline_bytes, broadcasts in ((_dask.INLINE_BYTES, (1, 1)), (0, (6, 20))):
+        on_dask = clone(est)
+        monkeypatch.setattr(_dask, "INLINE_BYTES", inline_bytes)
+        tasks = _tasks_run(dask_client, partial(on_dask.fit, blocks(X, chunks),
+                                                blocks(y, chunks)))
+        assert broadcasts[0] <= tasks.count("_itself") <= broadcasts[1], inline_bytes
+        assert_same_weights(on_dask, memory)
+
+
 @pytest.mark.parametrize("Est", [TwoLayerBackpropClassifier, TwoLayerBackpropRegressor])
 def test_the_held_out_loss_and_score_take_one_pass_an_epoch(binary, dask_client, monkeypatch,
                                                             Est):

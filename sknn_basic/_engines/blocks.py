@@ -22,7 +22,9 @@ A runner has ``map(func, handles, *per_block, **kwargs)`` (one task per
 block), ``gather(handles)``, ``reduce(func, handles, *per_block,
 result_bytes=0, **kwargs)`` (the sum of ``func``'s results over the blocks,
 added in the blocks' order; ``result_bytes`` is the size of one result, which
-decides where they are added), ``broadcast(value, copies=None)``,
+decides where they are added; the runner sends ``kwargs``, the same for every
+block, inside its tasks or once, as their size and its tasks say),
+``broadcast(value, copies=None)``,
 ``chain(func, handles, state, per_block, **kwargs)`` (a state handed from
 block to block), ``persist_call(func, *args)`` (one new block, as a list of
 one handle) and ``release(handles)``.
@@ -144,15 +146,20 @@ def _block_stats(block, weighted):
 
 
 def _nbytes(value):
-    """Bytes of the arrays of a list of arrays, of a model's parameters or of an estimator."""
+    """Bytes of the arrays of a value: arrays, lists of them, a model's parameters, an estimator's.
+
+    An estimator's (or any object's) are the arrays among its attributes,
+    and in lists of them, which are most of what is pickled of a fitted
+    shell; anything else counts nothing.
+    """
     if isinstance(value, np.ndarray):
         return value.nbytes
     if isinstance(value, (list, tuple)):
-        return sum(_nbytes(item) for item in value)
+        return sum(item.nbytes for item in value if isinstance(item, np.ndarray))
     if hasattr(value, "parameters"):
         return _nbytes(value.parameters)
-    # An estimator's shell: its fitted arrays are most of what is pickled.
-    return sum(_nbytes(item) for item in getattr(value, "__dict__", {}).values())
+    return sum(_nbytes(item) for item in getattr(value, "__dict__", {}).values()
+               if isinstance(item, (np.ndarray, list, tuple)))
 
 
 def _add(a, b):
@@ -362,7 +369,7 @@ class _BlockModel:
         parameters = list(self.inner.parameters)
         # Each block's gradient sums are as large as the parameters.
         return rows.reduce(_gradient_sums, spec=self.spec, result_bytes=_nbytes(parameters),
-                           parameters=rows.runner.broadcast(parameters, len(rows.handles)))
+                           parameters=parameters)
 
     def _full_batch_epoch(self, rows):
         loss_sum, grads = self.gradient_sums(rows, None, None)
@@ -390,10 +397,9 @@ class _BlockModel:
     def _mixing_epoch(self, rows):
         inner = self.inner
         _, seeds = self._block_seeds(rows)
-        model = rows.runner.broadcast(inner, len(rows.handles))
         # Each block returns the weights (and their sums) in float64.
         mistakes, coef_mix, intercept_mix, sums = rows.reduce(
-            _mixing_epoch, seeds, model=model, result_bytes=2 * _nbytes(inner))
+            _mixing_epoch, seeds, model=inner, result_bytes=2 * _nbytes(inner))
         n = rows.n_samples
         inner.coef[...] = coef_mix / n
         inner.intercept[...] = intercept_mix / n
@@ -407,7 +413,7 @@ class _BlockModel:
 
     def mean_loss(self, X, Y, sample_weight):
         rows = X
-        state = rows.runner.broadcast(self._state(), len(rows.handles))
+        state = self._state()
         if rows.held_out_score is not None:
             return rows.held_out_score.mean_loss(rows, self.spec, state)
         loss_sum, total = rows.reduce(_loss_parts, spec=self.spec, state=state)
@@ -723,7 +729,7 @@ class _HeldOutScore:
         # The perceptron publishes its weights from its model; networks train
         # the estimator's arrays in place.
         estimator._publish(self.model.inner)
-        shell = rows.runner.broadcast(_shell(estimator), len(rows.handles))
+        shell = _shell(estimator)
         if not self.classifier and self.mean is None:
             total, sums = rows.reduce(_target_sums)
             self.mean = sums / total

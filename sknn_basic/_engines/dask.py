@@ -87,7 +87,7 @@ GATHERED_BYTES = 2**20
 #: Seconds for which the places of the blocks, once asked, are taken as known.
 PLACES_SECONDS = 1.0
 #: Weights up to this size (times the number of tasks) travel inside each
-#: block's task rather than by a broadcast before them.
+#: task rather than by a broadcast before them.
 INLINE_BYTES = 2**16
 
 
@@ -180,7 +180,7 @@ class _DistributedRunner(_DaskRunner):
         of where the blocks happen to live: a fit repeats itself to the bit.
         """
         if result_bytes * len(handles) > GATHERED_BYTES:
-            parts = self.map(func, handles, *per_block, **kwargs)
+            parts = self.map(func, handles, *per_block, **self._shared(kwargs, len(handles)))
             while len(parts) > SPLIT_EVERY:
                 parts = [
                     self.client.submit(_add_all, *parts[i:i + SPLIT_EVERY], pure=False)
@@ -191,13 +191,17 @@ class _DistributedRunner(_DaskRunner):
         parts = self.client.map(
             _each, [[handles[i] for i in group] for group in groups],
             [[[values[i] for i in group] for values in per_block] for group in groups],
-            task=func, kwargs=kwargs, key=[f"{func.__name__}-{uuid.uuid4().hex}" for _ in groups],
+            task=func, kwargs=self._shared(kwargs, len(groups)), key=[f"{func.__name__}-{uuid.uuid4().hex}" for _ in groups],
             pure=False)
         results = [None] * len(handles)
         for group, group_results in zip(groups, self.gather(parts)):
             for i, result in zip(group, group_results):
                 results[i] = result
         return _tree_sum(results)
+
+    def _shared(self, kwargs, copies):
+        """The keyword arguments of ``copies`` tasks, each sent as :meth:`broadcast` decides."""
+        return {name: self.broadcast(value, copies) for name, value in kwargs.items()}
 
     def _groups(self, handles):
         """The blocks' indices in groups, each of blocks one worker holds, in the blocks' order.
