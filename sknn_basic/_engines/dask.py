@@ -157,11 +157,11 @@ class _DistributedRunner(_DaskRunner):
     def broadcast(self, value, copies=None):
         """``value`` for ``copies`` tasks: one task's result, or inside each task.
 
-        A shared value costs a round trip to the workers before any task
-        starts: worth it for large weights, not for a small model's few
-        hundred bytes, which then travel inside each block's task.  The
-        shared value is a task's result, so the scheduler recomputes it if
-        the worker holding it dies.
+        A shared value costs one more task, and one more message to the
+        scheduler, before the tasks that use it: worth it for large weights,
+        not for a small model's few kilobytes, which then travel inside each
+        task.  The shared value is a task's result, so the scheduler
+        recomputes it if the worker holding it dies.
         """
         if copies is not None and _nbytes(value) * copies <= INLINE_BYTES:
             return value
