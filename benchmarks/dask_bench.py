@@ -10,7 +10,8 @@ measures:
   beat a two-thread BLAS on two cores);
 * the per-epoch overhead of the cluster: the epoch time on data too small to
   compute anything, for several numbers of blocks (target: at most 20 ms
-  with the blocks of the rows above);
+  with the blocks of the rows above); and again with a task per block (the
+  engine's way for large sums), whose slope is the scheduler's cost per task;
 * the peer, dask-ml's ``LogisticRegression`` with ``solver="gradient_descent"``
   and ``"lbfgs"`` on the same cluster and data: our time per epoch against its
   time per iteration (target: at most 1.0 times), with the accuracy of both
@@ -98,11 +99,24 @@ def _network(estimator_name, **params):
     return cls(batch_size=None, max_iter=EPOCHS, tol=None, random_state=0, **params)
 
 
-def _overhead(client, n_blocks):
-    """Seconds per epoch of a full batch with ``n_blocks`` blocks of 4 rows: no compute to speak of."""
+def _overhead(client, n_blocks, task_per_block=False):
+    """Seconds per epoch of a full batch with ``n_blocks`` blocks of 4 rows: no compute to speak of.
+
+    The engine runs a task per worker thread, each for the blocks its
+    worker holds; ``task_per_block`` makes it run a task per block, as it
+    does for sums too large to gather, so that the slope over the blocks is
+    the scheduler's cost per task.
+    """
+    from sknn_basic._engines import dask as engine
+
     X, y = _data(4 * n_blocks, N_FEATURES, n_blocks, seed=5)
     X, y = client.persist([X, y])
-    seconds, _ = _epoch_times(_network("sigmoid").set_params(max_iter=30), X, y)
+    gathered_bytes = engine.GATHERED_BYTES
+    engine.GATHERED_BYTES = -1 if task_per_block else gathered_bytes
+    try:
+        seconds, _ = _epoch_times(_network("sigmoid").set_params(max_iter=30), X, y)
+    finally:
+        engine.GATHERED_BYTES = gathered_bytes
     return seconds
 
 
@@ -143,17 +157,23 @@ def dask_rows(n_rows=N_ROWS, n_features=N_FEATURES, n_blocks=N_BLOCKS, client=No
 
     overheads = {b: _overhead(client, b) for b in OVERHEAD_BLOCKS}
     slope, fixed = np.polyfit(OVERHEAD_BLOCKS, [overheads[b] for b in OVERHEAD_BLOCKS], 1)
-    facts.update(overheads=overheads, fixed_overhead=float(fixed), per_block=float(slope))
+    per_task, _ = np.polyfit(OVERHEAD_BLOCKS, [_overhead(client, b, task_per_block=True)
+                                               for b in OVERHEAD_BLOCKS], 1)
+    facts.update(overheads=overheads, fixed_overhead=float(fixed), per_block=float(slope),
+                 per_task=float(per_task))
     at_blocks = fixed + slope * n_blocks
     progress(f"overhead per epoch: {', '.join(f'{b} blocks {1e3 * s:.1f} ms' for b, s in overheads.items())}"
-             f" (fit: {1e3 * fixed:.1f} ms + {1e3 * slope:.2f} ms per block)")
+             f" (fit: {1e3 * fixed:.1f} ms + {1e3 * slope:.2f} ms per block; "
+             f"{1e3 * per_task:.2f} ms per task)")
     rows.append(Row(
         key="D3", section=SECTION, pair="Dask full batch", workload="4 rows per block",
         setting=f"{n_blocks} blocks, 2 workers x 1 thread", metric="overhead per epoch",
         unit="s", sknn=float(at_blocks), other=0.0, target=0.020,
         target_text="20 ms", compare="difference", other_name="nothing",
         notes=[f"{b} blocks: {1e3 * s:.1f} ms" for b, s in overheads.items()]
-        + [f"linear fit: {1e3 * fixed:.1f} ms + {1e3 * slope:.2f} ms per block"],
+        + [(f"linear fit: {1e3 * fixed:.1f} ms + {1e3 * slope:.2f} ms per block "
+            "(one task per worker thread)"),
+           f"with a task per block instead: {1e3 * per_task:.2f} ms per task"],
     ))
 
     X_memory, y_memory = client.compute([X, y], sync=True)
@@ -208,26 +228,30 @@ def projection(facts, n_rows=1e9, workers=(10, 100, 1000), pass_seconds=None, pa
     """Markdown: the time per pass over the data (and per fit) for more workers and rows.
 
     A pass is a full-batch epoch, or one evaluation of an L-BFGS objective:
-    the same broadcast, block-wise gradient sums and tree reduction.  The
+    the same broadcast, block-wise gradient sums and reduction.  The
     measured pass on the cluster (``pass_seconds``; by default the full-batch
     epoch of the sigmoid unit), less the measured overhead of its blocks, is
     the compute of ``n_rows / 2`` rows per worker; it scales with the rows
-    per worker.  The overhead is the measured fixed part plus the measured
-    cost per block (the scheduler handles every block's task), with one
-    block per worker-sized share (at most 2,000,000 rows per block, as
-    measured), plus one more round of the tree reduction per factor of 8.
-    With ``passes`` > 1 the table adds the fit of that many passes.
+    per worker.  The overhead is the measured fixed part, plus the measured
+    cost per block with one block per worker-sized share (at most 2,000,000
+    rows per block, as measured), plus the scheduler's cost per task for one
+    task per worker (single-threaded workers, as measured): the client
+    gathers the workers' small sums directly, with no tree.  Facts without a
+    cost per task (``per_task``) take the cost per block for it.  With
+    ``passes`` > 1 the table adds the fit of that many passes.
     """
     cluster = facts["sigmoid_epoch"][0] if pass_seconds is None else pass_seconds
     n_workers, measured_rows = facts["n_workers"], facts["n_rows"]
     fixed, per_block = facts["fixed_overhead"], facts["per_block"]
+    per_task = facts.get("per_task", per_block)
     measured_overhead = fixed + per_block * facts["n_blocks"]
     per_row = max(cluster - measured_overhead, 0.0) / (measured_rows / n_workers)
     fit = passes > 1
     lines = [
         f"Projection ({what}, {facts['n_features']} features, "
         f"{n_rows:.0e} rows): compute {1e9 * per_row:.1f} ns per row per worker, "
-        f"overhead {1e3 * fixed:.1f} ms + {1e3 * per_block:.2f} ms per block per pass "
+        f"overhead {1e3 * fixed:.1f} ms + {1e3 * per_block:.2f} ms per block + "
+        f"{1e3 * per_task:.2f} ms per worker's task per pass "
         "(measured on 2 workers)" + (f"; {passes} passes per fit." if fit else "."),
         "",
         "| workers | blocks | compute per pass | overhead per pass | pass | overhead share |"
@@ -237,9 +261,7 @@ def projection(facts, n_rows=1e9, workers=(10, 100, 1000), pass_seconds=None, pa
     for w in workers:
         blocks = max(w, math.ceil(n_rows / 2_000_000))
         compute = per_row * n_rows / w
-        # Each level of the tree reduction beyond the first is one more round trip.
-        levels = max(math.ceil(math.log(blocks, 8)) - 1, 0)
-        overhead = fixed * (1 + levels) + per_block * blocks
+        overhead = fixed + per_task * w + per_block * blocks
         total = compute + overhead
         lines.append(f"| {w:,} | {blocks:,} | {compute:.2f} s | {overhead:.2f} s | "
                      f"{total:.2f} s | {100 * overhead / total:.0f} % |"

@@ -14,6 +14,8 @@ import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
+from functools import partial
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -783,6 +785,174 @@ def test_early_stopping_on_blocks_of_one_row_behaves_as_memory(binary):
                                             blocks(y[:10], (1,) * 10))) == want
     assert clone(small).set_params(validation_fraction=0.2).fit(
         blocks(X[:10], (1,) * 10), blocks(y[:10], (1,) * 10)).t_ == 3 * 8
+
+
+# ------------------------------------------------------- the cost of a pass
+
+
+def _tasks_run(dask_client, call):
+    """The names of the tasks the cluster ran during ``call()`` (their keys, less the id)."""
+    from distributed import get_task_stream
+
+    with get_task_stream(dask_client) as stream:
+        call()
+    return [task["key"].split("-", 1)[0] for task in stream.data
+            if isinstance(task["key"], str)]
+
+
+def test_a_full_batch_epoch_runs_a_task_per_worker_thread_not_per_block(binary, dask_client):
+    """Twelve blocks on two single-threaded workers: at most two tasks an epoch.
+
+    The scheduler's cost is per task; an epoch on many small blocks paid it
+    per block.  Larger sums (here: forced) are added up a tree on the
+    workers, a task per block, with the same weights.
+    """
+    from sknn_basic._engines import dask as _dask
+
+    X, y = binary
+    chunks = (70,) * 10 + (50,) * 2
+    est = SigmoidGDClassifier(batch_size=None, max_iter=3, tol=None, random_state=0)
+    memory = clone(est).fit(X, y)
+    threads = sum(dask_client.nthreads().values())
+    for gathered_bytes, per_epoch in ((_dask.GATHERED_BYTES, threads), (0, len(chunks))):
+        on_dask = clone(est)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_dask, "GATHERED_BYTES", gathered_bytes)
+            tasks = _tasks_run(dask_client, partial(on_dask.fit, blocks(X, chunks),
+                                                    blocks(y, chunks)))
+        n_sums = tasks.count("_gradient_sums") + tasks.count("_each")
+        assert 3 <= n_sums <= 3 * per_epoch, (gathered_bytes, n_sums)
+        assert_same_weights(on_dask, memory)
+
+
+def test_weights_travel_inside_the_tasks_of_a_pass_unless_large(binary, dask_client,
+                                                               monkeypatch):
+    """6.4 kB of weights, 16 blocks: inside each of the pass's few tasks, no broadcast.
+
+    A broadcast is one more task and one more message to the scheduler
+    before the pass's tasks; weights too large for every task (here: the
+    limit set to nothing) still take it, with the same result.
+    """
+    from sknn_basic._engines import dask as _dask
+
+    X, y = binary
+    chunks = (50,) * 16
+    est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=100, max_iter=5, tol=None,
+                                     random_state=0)
+    memory = clone(est).fit(X, y)
+    # The set-up sends the estimator's shell that prepares the blocks once.
+    for inline_bytes, broadcasts in ((_dask.INLINE_BYTES, (1, 1)), (0, (6, 20))):
+        on_dask = clone(est)
+        monkeypatch.setattr(_dask, "INLINE_BYTES", inline_bytes)
+        tasks = _tasks_run(dask_client, partial(on_dask.fit, blocks(X, chunks),
+                                                blocks(y, chunks)))
+        assert broadcasts[0] <= tasks.count("_itself") <= broadcasts[1], inline_bytes
+        assert_same_weights(on_dask, memory)
+
+
+@pytest.mark.parametrize("Est", [TwoLayerBackpropClassifier, TwoLayerBackpropRegressor])
+def test_the_held_out_loss_and_score_take_one_pass_an_epoch(binary, dask_client, monkeypatch,
+                                                            Est):
+    """Early stopping asks the held-out loss, then the score, of the same weights: one pass.
+
+    The same numbers as two passes give (forced here by forgetting the
+    score the loss's pass kept).
+    """
+    from sknn_basic._engines import blocks as _blocks
+
+    X, y = binary
+    est = Est(batch_size=None, n_hidden=4, early_stopping=True, validation_fraction=0.2,
+              learning_rate=0.5, max_iter=6, tol=None, random_state=0)
+    one_pass = clone(est)
+    tasks = _tasks_run(dask_client, partial(one_pass.fit, blocks(X, UNEVEN), blocks(y, UNEVEN)))
+    threads = sum(dask_client.nthreads().values())
+    assert "_score_parts" not in tasks and "_loss_parts" not in tasks
+    assert 6 <= tasks.count("_held_out_parts") <= 6 * threads
+
+    mean_loss = _blocks._HeldOutScore.mean_loss
+
+    def forgetting(self, *args):
+        loss = mean_loss(self, *args)
+        self.kept = None
+        return loss
+
+    monkeypatch.setattr(_blocks._HeldOutScore, "mean_loss", forgetting)
+    two_passes = clone(est)
+    tasks = _tasks_run(dask_client, partial(two_passes.fit, blocks(X, UNEVEN),
+                                            blocks(y, UNEVEN)))
+    assert tasks.count("_score_parts") >= 6
+    assert len(one_pass.validation_scores_) == 6
+    assert_allclose(one_pass.validation_scores_, two_passes.validation_scores_, rtol=1e-12)
+    assert_allclose(one_pass.validation_loss_curve_, two_passes.validation_loss_curve_,
+                    rtol=1e-12)
+    assert_same_weights(one_pass, two_passes)
+
+
+def _placed(dask_client, array, chunks, workers, futures):
+    """``array`` in blocks scattered to ``workers`` in turn (the i-th to the (i mod n)-th).
+
+    The scattered futures are appended to ``futures``: the data lives as long as they do.
+    """
+    bounds = list(pairwise(np.cumsum((0,) + chunks)))
+    parts = [dask_client.scatter(array[a:b], workers=[workers[i % len(workers)]])
+             for i, (a, b) in enumerate(bounds)]
+    futures += parts
+    return da.concatenate([da.from_delayed(part, shape=(b - a,) + array.shape[1:],
+                                           dtype=array.dtype)
+                           for part, (a, b) in zip(parts, bounds)])
+
+
+def test_scattered_blocks_give_the_same_weights_wherever_they_live(binary, dask_client):
+    """Data placed with client.scatter trains; the sums do not follow the blocks' places.
+
+    Each worker's task adds up the blocks it holds, so the additions would
+    follow where the blocks live if the client did not add them in the
+    blocks' order: all on one worker or shared out, the weights are the same
+    to the bit.
+    """
+    X, y = binary
+    first, second = sorted(dask_client.nthreads())
+    est = TwoLayerBackpropClassifier(batch_size=None, n_hidden=4, max_iter=10, tol=None,
+                                     random_state=0)
+    fits, futures = [], []
+    for workers in ([first], [first, second], [second, first]):
+        fits.append(clone(est).fit(_placed(dask_client, X, UNEVEN, workers, futures),
+                                   _placed(dask_client, y, UNEVEN, workers, futures)))
+    assert_same_weights(fits[0], clone(est).fit(X, y))
+    for other in fits[1:]:
+        assert_same_weights(other, fits[0], rtol=0)
+
+
+def test_blocks_are_shared_among_the_threads_of_the_worker_holding_them():
+    """The groups of a pass: a worker's blocks split among its threads, in order."""
+    from types import SimpleNamespace
+
+    from sknn_basic._engines.dask import _DistributedRunner
+
+    handles = [SimpleNamespace(key=f"block-{i}") for i in range(7)]
+    holders = {"block-0": ["a"], "block-1": ["b"], "block-2": ["a"], "block-3": ["a"],
+               "block-4": [], "block-5": ["b", "a"], "block-6": ["a"]}
+    asked = []
+
+    class Client:
+        def who_has(self, futures):
+            asked.append(len(futures))
+            return {f.key: holders[f.key] for f in futures}
+
+        def nthreads(self):
+            return {"a": 2, "b": 4}
+
+    runner = _DistributedRunner(Client())
+    # Block 4 is not placed yet: a task of its own, and asked for again.
+    # Block 5 is on both workers: on "a", always the same one.
+    assert sorted(runner._groups(handles)) == [[0, 2, 3], [1], [4], [5, 6]]
+    assert sorted(runner._groups(handles)) == [[0, 2, 3], [1], [4], [5, 6]]
+    assert asked == [7, 7]
+    holders["block-4"] = ["b"]
+    assert sorted(runner._groups(handles)) == [[0, 2, 3], [1], [4], [5, 6]]
+    # Now every place is known: not asked again until they are old.
+    assert sorted(runner._groups(handles)) == [[0, 2, 3], [1], [4], [5, 6]]
+    assert asked == [7, 7, 7]
 
 
 # ------------------------------------------------- lost workers and Ctrl-C

@@ -11,18 +11,23 @@ An engine whose rows are blocks on workers (Dask today) gives this module a
 * :class:`BlockRows`, the :class:`~sknn_basic._engines.rows.Rows` of such
   an engine, and the replay memory's rows joined as one more block;
 * :class:`_BlockModel`, the model the training loop drives: a full-batch
-  epoch adds the blocks' gradient sums by a tree reduction and steps on the
-  client (an L-BFGS evaluation is the same pass,
+  epoch adds the blocks' gradient sums (the runner's reduction) and steps on
+  the client (an L-BFGS evaluation is the same pass,
   :meth:`_BlockModel.gradient_sums`); a mini-batch epoch travels from block
   to block with the weights and the optimizer's state; a sequential rule
   (the perceptron's) trains by parameter mixing;
 * the held-out score, summed block by block.
 
 A runner has ``map(func, handles, *per_block, **kwargs)`` (one task per
-block), ``gather(handles)``, ``reduce(handles)`` (the sum of the results),
-``broadcast(value, copies=None)``, ``chain(func, handles, state, per_block,
-**kwargs)`` (a state handed from block to block), ``persist_call(func,
-*args)`` (one new block, as a list of one handle) and ``release(handles)``.
+block), ``gather(handles)``, ``reduce(func, handles, *per_block,
+result_bytes=0, **kwargs)`` (the sum of ``func``'s results over the blocks,
+added in the blocks' order; ``result_bytes`` is the size of one result, which
+decides where they are added; the runner sends ``kwargs``, the same for every
+block, inside its tasks or once, as their size and its tasks say),
+``broadcast(value, copies=None)``,
+``chain(func, handles, state, per_block, **kwargs)`` (a state handed from
+block to block), ``persist_call(func, *args)`` (one new block, as a list of
+one handle) and ``release(handles)``.
 """
 
 import copy
@@ -141,9 +146,20 @@ def _block_stats(block, weighted):
 
 
 def _nbytes(value):
-    """Bytes of the arrays of a list of arrays or of a model's parameters."""
-    arrays = value if isinstance(value, list) else value.parameters
-    return sum(a.nbytes for a in arrays)
+    """Bytes of the arrays of a value: arrays, lists of them, a model's parameters, an estimator's.
+
+    An estimator's (or any object's) are the arrays among its attributes,
+    and in lists of them, which are most of what is pickled of a fitted
+    shell; anything else counts nothing.
+    """
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (list, tuple)):
+        return sum(item.nbytes for item in value if isinstance(item, np.ndarray))
+    if hasattr(value, "parameters"):
+        return _nbytes(value.parameters)
+    return sum(_nbytes(item) for item in getattr(value, "__dict__", {}).values()
+               if isinstance(item, (np.ndarray, list, tuple)))
 
 
 def _add(a, b):
@@ -174,12 +190,16 @@ class _Rows:
         self.sizes = [n for _, n in kept]
         self.weighted = weighted
         self.n_samples = sum(self.sizes)
+        # The held-out rows' score (a _HeldOutScore), which their loss's
+        # pass computes too.
+        self.held_out_score = None
 
     def map(self, func, *per_block, **kwargs):
         return self.runner.map(func, self.handles, *per_block, weighted=self.weighted, **kwargs)
 
     def reduce(self, func, *per_block, **kwargs):
-        return self.runner.reduce(self.map(func, *per_block, **kwargs))
+        return self.runner.reduce(func, self.handles, *per_block, weighted=self.weighted,
+                                  **kwargs)
 
 
 # ------------------------------------------------------------------ models
@@ -337,17 +357,19 @@ class _BlockModel:
     def gradient_sums(self, X, Y, sample_weight):
         """The loss sum and gradient sums over every block, at the current parameters.
 
-        One pass: the parameters travel to the blocks, each block returns its
-        :meth:`~sknn_basic._network.LayeredModel.gradient_sums`, and the
-        runner adds them up a tree; the client receives one sum.  ``X`` is
+        One pass: the parameters travel to the blocks, each block computes
+        its :meth:`~sknn_basic._network.LayeredModel.gradient_sums`, and the
+        runner adds them up in the blocks' order.  ``X`` is
         the :class:`_Rows` (as for :meth:`run_epoch`).  A full-batch epoch
         steps from these sums; an L-BFGS fit evaluates its objective from
         them (:func:`sknn_basic._lbfgs.model_sums` calls this as it calls
         an in-memory model's).
         """
         rows = X
-        parameters = rows.runner.broadcast(list(self.inner.parameters), len(rows.handles))
-        return rows.reduce(_gradient_sums, spec=self.spec, parameters=parameters)
+        parameters = list(self.inner.parameters)
+        # Each block's gradient sums are as large as the parameters.
+        return rows.reduce(_gradient_sums, spec=self.spec, result_bytes=_nbytes(parameters),
+                           parameters=parameters)
 
     def _full_batch_epoch(self, rows):
         loss_sum, grads = self.gradient_sums(rows, None, None)
@@ -375,8 +397,9 @@ class _BlockModel:
     def _mixing_epoch(self, rows):
         inner = self.inner
         _, seeds = self._block_seeds(rows)
-        model = rows.runner.broadcast(inner, len(rows.handles))
-        mistakes, coef_mix, intercept_mix, sums = rows.reduce(_mixing_epoch, seeds, model=model)
+        # Each block returns the weights (and their sums) in float64.
+        mistakes, coef_mix, intercept_mix, sums = rows.reduce(
+            _mixing_epoch, seeds, model=inner, result_bytes=2 * _nbytes(inner))
         n = rows.n_samples
         inner.coef[...] = coef_mix / n
         inner.intercept[...] = intercept_mix / n
@@ -390,7 +413,9 @@ class _BlockModel:
 
     def mean_loss(self, X, Y, sample_weight):
         rows = X
-        state = rows.runner.broadcast(self._state(), len(rows.handles))
+        state = self._state()
+        if rows.held_out_score is not None:
+            return rows.held_out_score.mean_loss(rows, self.spec, state)
         loss_sum, total = rows.reduce(_loss_parts, spec=self.spec, state=state)
         return loss_sum / total
 
@@ -520,7 +545,8 @@ class BlockRows(Rows):
                              else float(sum(self.train_sizes)))
         if not early_stopping:
             return None
-        val_rows = _Rows(runner, held_out, [s[0] for s in held_out_stats], weighted)
+        val_rows = self.val_rows = _Rows(runner, held_out, [s[0] for s in held_out_stats],
+                                         weighted)
         check_split_sizes(
             estimator.validation_fraction, sum(self.train_sizes), val_rows.n_samples,
             self.n_samples,
@@ -554,7 +580,9 @@ class BlockRows(Rows):
 
     def validation_score(self, model):
         # The held-out blocks are scored where they live, not predicted in memory.
-        return _HeldOutScore(self.estimator, model, self.classifier)
+        score = self.val_rows.held_out_score = _HeldOutScore(self.estimator, model,
+                                                             self.classifier)
+        return score
 
 
 def _positive_rows(block, weighted):
@@ -655,6 +683,19 @@ def _squares(block, shell, mean, weighted):
     return w @ (Y - mean) ** 2, w @ residuals**2
 
 
+def _score_parts(block, shell, classifier, mean, weighted):
+    """A held-out block's share of the score: right predictions, or sums of squares."""
+    if classifier:
+        return _accuracy_parts(block, shell, weighted)
+    return _squares(block, shell, mean, weighted)
+
+
+def _held_out_parts(block, spec, state, shell, classifier, mean, weighted):
+    """A held-out block's loss parts and share of the score, at the same weights."""
+    return (_loss_parts(block, spec, state, weighted),
+            _score_parts(block, shell, classifier, mean, weighted))
+
+
 def _r2(total_squares, residual_squares):
     """R^2 averaged over the targets, with scikit-learn's answers for constant targets."""
     # Nonzero, not positive: negative sample weights may make it negative.
@@ -668,25 +709,48 @@ def _r2(total_squares, residual_squares):
 
 
 class _HeldOutScore:
-    """The early-stopping score of the held-out blocks, computed where they live."""
+    """The early-stopping score of the held-out blocks, computed where they live.
+
+    Each epoch the loop asks the held-out loss, then the score, of the same
+    weights: the loss's pass computes both (:meth:`mean_loss`), so that an
+    epoch pays one round trip to the workers for them, not two.
+    """
 
     def __init__(self, estimator, model, classifier):
         self.estimator = estimator
         self.model = model
         self.classifier = classifier
         self.mean = None
+        # The weights the last loss's pass saw, and their score.
+        self.kept = None
 
-    def __call__(self, rows, y_val, sample_weight_val):
+    def _parts(self, rows, func, **kwargs):
         estimator = self.estimator
         # The perceptron publishes its weights from its model; networks train
         # the estimator's arrays in place.
         estimator._publish(self.model.inner)
-        shell = rows.runner.broadcast(_shell(estimator))
-        if self.classifier:
-            right, total = rows.reduce(_accuracy_parts, shell=shell)
-            return right / total
-        if self.mean is None:
+        shell = _shell(estimator)
+        if not self.classifier and self.mean is None:
             total, sums = rows.reduce(_target_sums)
             self.mean = sums / total
-        squares, residuals = rows.reduce(_squares, shell=shell, mean=self.mean)
-        return _r2(squares, residuals)
+        return rows.reduce(func, shell=shell, classifier=self.classifier, mean=self.mean,
+                           **kwargs)
+
+    def _score(self, parts):
+        if self.classifier:
+            right, total = parts
+            return right / total
+        return _r2(*parts)
+
+    def mean_loss(self, rows, spec, state):
+        """The held-out mean loss at the model's weights; their score is kept for the call."""
+        (loss_sum, total), parts = self._parts(rows, _held_out_parts, spec=spec, state=state)
+        self.kept = ([np.array(p) for p in self.model.parameters], self._score(parts))
+        return loss_sum / total
+
+    def __call__(self, rows, y_val, sample_weight_val):
+        kept, self.kept = self.kept, None
+        if kept is not None and all(
+                np.array_equal(then, now) for then, now in zip(kept[0], self.model.parameters)):
+            return kept[1]
+        return self._score(self._parts(rows, _score_parts))

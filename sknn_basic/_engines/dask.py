@@ -14,12 +14,14 @@ chain tasks over them (:class:`_LocalRunner`, :class:`_DistributedRunner`),
 and prediction and scoring on collections.  On the blocks:
 
 * a full batch (``batch_size=None``) sends the weights once per epoch to the
-  workers, each block returns its loss sum and gradient sums
-  (:meth:`~sknn_basic._network.LayeredModel.gradient_sums`), the sums are
-  added by a tree reduction, and the model's own optimizer takes the step on
-  the client.  The weights equal the in-memory fit's but for the order of the
-  additions.  ``solver="lbfgs"`` evaluates its objective by the same pass;
-  the client keeps only the weights and L-BFGS's memory;
+  workers, one task per worker thread returns the loss sum and gradient sums
+  (:meth:`~sknn_basic._network.LayeredModel.gradient_sums`) of each block its
+  worker holds, the client adds them in the blocks' order (large sums are
+  added by a tree reduction on the workers, in the same order), and the
+  model's own optimizer takes the step on the client.  The weights equal the
+  in-memory fit's but for the order of the additions, which is the same
+  wherever the blocks live.  ``solver="lbfgs"`` evaluates its objective by
+  the same pass; the client keeps only the weights and L-BFGS's memory;
 * mini-batches: the model travels to the data.  The blocks are visited in an
   order drawn each epoch (and each block's rows in an order drawn for it);
   the epoch over a block runs on the worker that holds it and hands the
@@ -53,6 +55,8 @@ in-memory ``score`` refuses, with its messages.
 
 import math
 import threading
+import time
+import uuid
 import warnings
 from concurrent.futures import CancelledError
 
@@ -77,8 +81,13 @@ __all__ = ["predict", "rows", "score"]
 
 #: Partial results added together per task of the tree reduction.
 SPLIT_EVERY = 8
+#: Results of the blocks up to this size in all travel to the client one per
+#: block, from one task per worker thread; larger ones are added on the workers.
+GATHERED_BYTES = 2**20
+#: Seconds for which the places of the blocks, once asked, are taken as known.
+PLACES_SECONDS = 1.0
 #: Weights up to this size (times the number of tasks) travel inside each
-#: block's task rather than by a broadcast before them.
+#: task rather than by a broadcast before them.
 INLINE_BYTES = 2**16
 
 
@@ -108,8 +117,8 @@ class _LocalRunner(_DaskRunner):
     def broadcast(self, value, copies=None):
         return value
 
-    def reduce(self, handles):
-        return _add_all(*self.gather(handles))
+    def reduce(self, func, handles, *per_block, result_bytes=0, **kwargs):
+        return _tree_sum(self.gather(self.map(func, handles, *per_block, **kwargs)))
 
     def chain(self, func, handles, state, per_block, **kwargs):
         for handle, extra in zip(handles, per_block):
@@ -130,6 +139,9 @@ class _DistributedRunner(_DaskRunner):
 
     def __init__(self, client):
         self.client = client
+        # Where each block lives, by its key: a worker's address and when it
+        # was asked (time.monotonic()); and each worker's threads.
+        self.places, self.threads = {}, {}
 
     def persist(self, delayeds):
         return self.client.compute(list(delayeds))
@@ -145,25 +157,81 @@ class _DistributedRunner(_DaskRunner):
     def broadcast(self, value, copies=None):
         """``value`` for ``copies`` tasks: one task's result, or inside each task.
 
-        A shared value costs a round trip to the workers before any task
-        starts: worth it for large weights, not for a small model's few
-        hundred bytes, which then travel inside each block's task.  The
-        shared value is a task's result, so the scheduler recomputes it if
-        the worker holding it dies.
+        A shared value costs one more task, and one more message to the
+        scheduler, before the tasks that use it: worth it for large weights,
+        not for a small model's few kilobytes, which then travel inside each
+        task.  The shared value is a task's result, so the scheduler
+        recomputes it if the worker holding it dies.
         """
         if copies is not None and _nbytes(value) * copies <= INLINE_BYTES:
             return value
         return self.client.submit(_itself, value, pure=False)
 
-    def reduce(self, handles):
-        """Add the partial results up a tree on the workers; the root on the client."""
-        parts = list(handles)
-        while len(parts) > SPLIT_EVERY:
-            parts = [
-                self.client.submit(_add_all, *parts[i:i + SPLIT_EVERY], pure=False)
-                for i in range(0, len(parts), SPLIT_EVERY)
-            ]
-        return _add_all(*self.gather(parts))
+    def reduce(self, func, handles, *per_block, result_bytes=0, **kwargs):
+        """The sum of ``func`` over the blocks, added in the blocks' order wherever they live.
+
+        The scheduler's cost is per task, and a task per block made a pass
+        over many small blocks pay it per block.  Where the results are
+        small (``result_bytes`` each, at most ``GATHERED_BYTES`` in all), one
+        task per thread of each worker that holds blocks computes its
+        blocks' results, and the client adds them.  Larger results are added
+        up a tree of tasks on the workers, a task per block.  Both add in
+        the order of :func:`_tree_sum`, the blocks' order, never in the order
+        of where the blocks happen to live: a fit repeats itself to the bit.
+        """
+        if result_bytes * len(handles) > GATHERED_BYTES:
+            parts = self.map(func, handles, *per_block, **self._shared(kwargs, len(handles)))
+            while len(parts) > SPLIT_EVERY:
+                parts = [
+                    self.client.submit(_add_all, *parts[i:i + SPLIT_EVERY], pure=False)
+                    for i in range(0, len(parts), SPLIT_EVERY)
+                ]
+            return _add_all(*self.gather(parts))
+        groups = self._groups(handles)
+        parts = self.client.map(
+            _each, [[handles[i] for i in group] for group in groups],
+            [[[values[i] for i in group] for values in per_block] for group in groups],
+            task=func, kwargs=self._shared(kwargs, len(groups)), key=[f"{func.__name__}-{uuid.uuid4().hex}" for _ in groups],
+            pure=False)
+        results = [None] * len(handles)
+        for group, group_results in zip(groups, self.gather(parts)):
+            for i, result in zip(group, group_results):
+                results[i] = result
+        return _tree_sum(results)
+
+    def _shared(self, kwargs, copies):
+        """The keyword arguments of ``copies`` tasks, each sent as :meth:`broadcast` decides."""
+        return {name: self.broadcast(value, copies) for name, value in kwargs.items()}
+
+    def _groups(self, handles):
+        """The blocks' indices in groups, each of blocks one worker holds, in the blocks' order.
+
+        A worker's blocks are shared among its threads, so that a worker of
+        several threads still computes several blocks at once.  A block not
+        yet placed (still computing) is a group of its own, for the
+        scheduler to place.  Where a block lives is asked again
+        ``PLACES_SECONDS`` after it was last asked: a block that moved (its
+        worker lost) costs its group's task a transfer until then, never a
+        wrong result.
+        """
+        now = time.monotonic()
+        if any(now - self.places.get(h.key, (None, -math.inf))[1] > PLACES_SECONDS
+               for h in handles):
+            holders = self.client.who_has(handles)
+            self.threads = self.client.nthreads()
+            self.places.update({key: (min(workers), now) for key, workers in holders.items()
+                                if workers})
+        by_worker, groups = {}, []
+        for i, handle in enumerate(handles):
+            worker, _ = self.places.get(handle.key, (None, None))
+            if worker is None:
+                groups.append([i])
+            else:
+                by_worker.setdefault(worker, []).append(i)
+        for worker, indices in by_worker.items():
+            shares = min(self.threads.get(worker, 1), len(indices))
+            groups.extend([int(i) for i in part] for part in np.array_split(indices, shares))
+        return groups
 
     def chain(self, func, handles, state, per_block, **kwargs):
         # Each block's task waits for the previous one's state: only the
@@ -183,6 +251,23 @@ class _DistributedRunner(_DaskRunner):
 
 def _itself(value):
     return value
+
+
+def _each(blocks, per_block, task, kwargs):
+    """``task`` on each of a group's blocks, on the worker that holds them: a list of results."""
+    return [task(block, *extra, **kwargs) for block, *extra in zip(blocks, *per_block)]
+
+
+def _tree_sum(results):
+    """The results added as the reduction tree adds them: ``SPLIT_EVERY`` neighbours at a time.
+
+    The order of the additions is the blocks' alone, whichever runner and
+    whatever the places of the blocks, so the same blocks sum to the same bits.
+    """
+    while len(results) > SPLIT_EVERY:
+        results = [_add_all(*results[i:i + SPLIT_EVERY])
+                   for i in range(0, len(results), SPLIT_EVERY)]
+    return _add_all(*results)
 
 
 def _settle(futures):
