@@ -49,7 +49,9 @@ the smoke run's case):
   0.1 point); ``T4-M`` the same in memory against ``LogisticRegression()``.
 * The paper projection of an L-BFGS fit to 10, 100 and 1,000 workers on
   1e9 rows (a note of the section), from the passes ``T3-D`` needed, its
-  time per pass and the per-pass overhead measured on blocks of 4 rows.
+  time per pass and the per-pass overhead measured on blocks of 4 rows: as
+  the engine runs a pass (a task per worker thread), and again with a task
+  per block, whose slope over the blocks is the scheduler's cost per task.
 
 And in memory on W1, the input layouts that validation brings to the
 layout the epochs need (``L-*``): the default ``SigmoidGDClassifier`` (mini-
@@ -303,23 +305,34 @@ def _dask_ml_fit(X, y, **params):
     return est, seconds
 
 
-def _pass_overhead(client, n_blocks, short=5, long=25):
+def _pass_overhead(client, n_blocks, short=5, long=25, task_per_block=False):
     """Seconds per evaluation of an L-BFGS fit on ``n_blocks`` blocks of 4 rows.
 
     Two fits of different lengths: the difference of their times over the
     difference of their evaluations, so the set-up of a fit is not counted.
+    The engine runs a pass as a task per worker thread; ``task_per_block``
+    makes it run a task per block instead, as it does for results too large
+    to gather, so that the slope over the blocks is the scheduler's cost per
+    task (as :func:`benchmarks.dask_bench._overhead` measures it).
     """
     from sknn_basic import SigmoidGDClassifier
+    from sknn_basic._engines import dask as engine
 
     from .dask_bench import _data
 
     n_rows = 4 * n_blocks
     X, y = client.persist(list(_data(n_rows, DASK_FEATURES, n_blocks, seed=5)))
     runs = []
+    gathered_bytes = engine.GATHERED_BYTES
     for iterations in (short, long):
         est = SigmoidGDClassifier(solver="lbfgs", max_iter=iterations, tol=None,
                                   random_state=0)
-        seconds, _ = _stamped_fit(est, X, y)
+        # No result is gathered above -1 bytes in all: a task per block.
+        engine.GATHERED_BYTES = -1 if task_per_block else gathered_bytes
+        try:
+            seconds, _ = _stamped_fit(est, X, y)
+        finally:
+            engine.GATHERED_BYTES = gathered_bytes
         runs.append((seconds, est.t_ // n_rows))
     (t_short, e_short), (t_long, e_long) = runs
     return (t_long - t_short) / max(e_long - e_short, 1)
@@ -377,7 +390,10 @@ def _dask_rows(client, n_rows):
              "n_workers": 2, "passes": passes, "per_pass": our_seconds / passes}
     overheads = {b: _pass_overhead(client, b) for b in OVERHEAD_BLOCKS}
     slope, fixed = np.polyfit(OVERHEAD_BLOCKS, [overheads[b] for b in OVERHEAD_BLOCKS], 1)
-    facts.update(overheads=overheads, fixed_overhead=float(fixed), per_block=float(slope))
+    per_task, _ = np.polyfit(OVERHEAD_BLOCKS, [_pass_overhead(client, b, task_per_block=True)
+                                               for b in OVERHEAD_BLOCKS], 1)
+    facts.update(overheads=overheads, fixed_overhead=float(fixed), per_block=float(slope),
+                 per_task=float(per_task))
     reached = _reached(ours, target)
     common = dict(section=SECTION, workload="generated on the workers",
                   metric="time to dask-ml's loss", unit="s")
@@ -461,27 +477,44 @@ def _projection(facts):
     return ("Projection on paper of the L-BFGS fit of `T3-D` (no cluster of that size was "
             f"run): {facts['passes']} passes over the data, each {1e3 * facts['per_pass']:.0f} "
             f"ms on 2 workers; the per-pass overhead measured on blocks of 4 rows "
-            f"({', '.join(f'{b} blocks {1e3 * s:.1f} ms' for b, s in facts['overheads'].items())})."
+            f"({', '.join(f'{b} blocks {1e3 * s:.1f} ms' for b, s in facts['overheads'].items())}"
+            f"; with a task per block instead, {1e3 * facts['per_task']:.2f} ms per task)."
             "\n\n" + projection(facts, pass_seconds=facts["per_pass"], passes=facts["passes"],
                                   what="L-BFGS SigmoidGDClassifier")
             + "\n\n" + _overhead_advice(facts))
 
 
 def _overhead_advice(facts):
-    """What would cut the per-pass overhead, in the measured figures' terms."""
-    fixed, per_block = facts["fixed_overhead"], facts["per_block"]
-    levels = {fan_in: max(math.ceil(math.log(1000, fan_in)) - 1, 0) for fan_in in (8, 32)}
+    """What the per-pass overhead is made of, and what grows with the cluster, in measured terms.
+
+    A pass runs a task per worker thread; each returns its blocks' results
+    and the client adds them, so long as they come to at most the engine's
+    ``GATHERED_BYTES`` in all (this fit's: its weights' size per block).
+    Larger results take a task per block and a tree of tasks on the workers.
+    """
+    from sknn_basic._engines.dask import GATHERED_BYTES, INLINE_BYTES
+
+    fixed, per_block, per_task = facts["fixed_overhead"], facts["per_block"], facts["per_task"]
+    # The engine counts a block's result, and the weights, as the float64
+    # coefficients and intercept: one per feature and one.
+    result_bytes = 8 * (facts["n_features"] + 1)
     return (
         "An L-BFGS fit pays the per-pass overhead once per evaluation of its objective, so "
         "its few passes pay it few times, where gradient descent's hundreds of epochs pay it "
-        "hundreds of times. Within a pass the overhead is a cost per task "
-        f"({1e3 * per_block:.2f} ms per block measured) and a round trip per level of the "
-        f"reduction ({1e3 * fixed:.1f} ms): fewer, larger tasks per worker (one block per "
-        "worker's share, as projected, not many small ones: the task count, not the rows, "
-        "sets the per-block part) and a wider fan-in of the tree reduction (8 partial sums "
-        f"per task now: {levels[8]} extra levels at 1,000 blocks; 32 would need "
-        f"{levels[32]}) cut it; the weights sent to each task are a few hundred bytes "
-        "here and cost nothing next to these."
+        "hundreds of times. A pass runs one task per worker thread, each for the blocks its "
+        "worker holds, and the client adds the blocks' results in their order: the overhead "
+        f"is a round trip ({1e3 * fixed:.1f} ms measured, with its {facts['n_workers']} "
+        f"workers' tasks), the scheduler's cost per task ({1e3 * per_task:.2f} ms, measured "
+        f"with a task per block), one task per worker thread, and what remains per block "
+        f"({1e3 * per_block:.2f} ms). The tasks grow with the workers, not the blocks, so on "
+        "a large cluster the cost per task is what sets the overhead; the size of the blocks "
+        "matters little. The blocks' results reach the client while they come to at most "
+        f"{GATHERED_BYTES / 2**20:g} MiB in all ({result_bytes} bytes a block here, so up to "
+        f"{GATHERED_BYTES // result_bytes:,} blocks); beyond that each block takes a task of "
+        "its own and the sums go up a tree of tasks, a round trip per level. The weights, "
+        f"as large, travel inside the tasks while they come to at most "
+        f"{INLINE_BYTES // 2**10} KiB for all of them (up to {INLINE_BYTES // result_bytes:,} "
+        "tasks here), otherwise as one shared task's result: one task more per pass."
     )
 
 
