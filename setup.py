@@ -16,8 +16,12 @@ build without Cython), the install still succeeds and the NumPy kernels run
 instead, with the same results.
 """
 
+import os
+import tempfile
+
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import CompileError, LinkError
 
 try:
     from Cython.Build import cythonize
@@ -41,8 +45,35 @@ class BuildExt(build_ext):
                     # sides of a select, which a vector loop must (the
                     # results do not change: NumPy runs with traps off too).
                     extension.extra_compile_args += ["-O3", "-fno-trapping-math"]
+                if extension.name in PARALLEL and self._openmp_builds():
+                    extension.extra_compile_args += ["-fopenmp"]
+                    extension.extra_link_args += ["-fopenmp"]
         super().build_extensions()
 
+    def _openmp_builds(self):
+        """Whether this compiler builds and links a file with ``-fopenmp``.
+
+        Without it (Apple's clang, for one) the parallel loops compile as
+        plain loops, with the same results on one thread.
+        """
+        source = "#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n"
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "openmp_check.c")
+            with open(path, "w") as file:
+                file.write(source)
+            try:
+                objects = self.compiler.compile([path], output_dir=folder,
+                                                extra_postargs=["-fopenmp"])
+                self.compiler.link_executable(objects, "openmp_check", output_dir=folder,
+                                              extra_postargs=["-fopenmp"])
+            except (CompileError, LinkError, OSError):
+                return False
+        return True
+
+
+#: Extensions with parallel loops (cython.parallel), built with OpenMP where
+#: the compiler has it.
+PARALLEL = {"sknn_basic._layered_cy"}
 
 #: Extensions whose loops are written for the compiler to vectorise.
 VECTORISED = {"sknn_basic._sigmoid_cy", "sknn_basic._adam_cy", "sknn_basic._layered_cy"}

@@ -236,14 +236,15 @@ def projection(facts, n_rows=1e9, workers=(10, 100, 1000), pass_seconds=None, pa
     cost per block with one block per worker-sized share (at most 2,000,000
     rows per block, as measured), plus the scheduler's cost per task for one
     task per worker (single-threaded workers, as measured): the client
-    gathers the workers' small sums directly, with no tree.  Facts without a
-    cost per task (``per_task``) take the cost per block for it.  With
-    ``passes`` > 1 the table adds the fit of that many passes.
+    gathers the workers' small sums directly, with no tree.  The measured
+    fixed part already holds the measured workers' tasks, which are taken
+    out of it before the projected workers' are counted.  With ``passes`` >
+    1 the table adds the fit of that many passes.
     """
     cluster = facts["sigmoid_epoch"][0] if pass_seconds is None else pass_seconds
     n_workers, measured_rows = facts["n_workers"], facts["n_rows"]
     fixed, per_block = facts["fixed_overhead"], facts["per_block"]
-    per_task = facts.get("per_task", per_block)
+    per_task = facts["per_task"]
     measured_overhead = fixed + per_block * facts["n_blocks"]
     per_row = max(cluster - measured_overhead, 0.0) / (measured_rows / n_workers)
     fit = passes > 1
@@ -261,7 +262,7 @@ def projection(facts, n_rows=1e9, workers=(10, 100, 1000), pass_seconds=None, pa
     for w in workers:
         blocks = max(w, math.ceil(n_rows / 2_000_000))
         compute = per_row * n_rows / w
-        overhead = fixed + per_task * w + per_block * blocks
+        overhead = fixed + per_task * (w - n_workers) + per_block * blocks
         total = compute + overhead
         lines.append(f"| {w:,} | {blocks:,} | {compute:.2f} s | {overhead:.2f} s | "
                      f"{total:.2f} s | {100 * overhead / total:.0f} % |"

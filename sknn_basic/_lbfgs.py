@@ -37,17 +37,13 @@ each evaluation, so a float32 model is evaluated and kept in float32, as
 ``MLPClassifier`` does.
 """
 
-import contextlib
-import functools
 import math
-from pathlib import Path
 
 import numpy as np
-import scipy
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import ThreadpoolController
 
+from ._compiled import scipy_blas_limited
 from ._training import TrainingRecord, interruption_warning
 from ._warnings import warn
 
@@ -218,33 +214,6 @@ class _Progress:
         return x
 
 
-@functools.cache
-def _scipy_blas():
-    """The BLAS that scipy's wheel ships for itself, apart from NumPy's, or None.
-
-    A pip-installed scipy carries its own OpenBLAS (in ``scipy.libs``), and
-    L-BFGS-B calls it on vectors of a few thousand parameters, too short for
-    threads to pay.  Its idle threads then spin on the cores while the
-    objective's products run in NumPy's OpenBLAS, which costs a network's
-    evaluation of 80,000 rows a third of its time.  Where scipy and NumPy
-    share one BLAS (a conda or a system build) there is nothing to select.
-    """
-    home = Path(scipy.__file__).resolve().parent
-    own = (str(home) + "/", str(home.parent / "scipy.libs") + "/")
-    controller = ThreadpoolController()
-    paths = [lib.filepath for lib in controller.lib_controllers
-             if lib.user_api == "blas" and str(Path(lib.filepath).resolve()).startswith(own)]
-    return controller.select(filepath=paths) if paths else None
-
-
-def _single_threaded_scipy_blas():
-    """A context in which scipy's own BLAS (if any) runs on one thread."""
-    libraries = _scipy_blas()
-    if libraries is None:
-        return contextlib.nullcontext()
-    return libraries.limit(limits=1)
-
-
 def _shown(settings, first):
     """Iterations of this call that verbose=1 prints: ten evenly spaced."""
     return {first + round(i * settings.max_iter / 10) for i in range(10)}
@@ -314,7 +283,7 @@ def minimize(model, row_sums, *, settings, n_samples, total_weight, record=None,
 
     x0 = pack(parameters)
     try:
-        with _single_threaded_scipy_blas():
+        with scipy_blas_limited(1):
             result = scipy.optimize.minimize(
                 objective, x0, method="L-BFGS-B", jac=True, callback=callback,
                 options=settings.options(),

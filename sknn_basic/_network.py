@@ -11,7 +11,8 @@ where the extensions were built, with the same formulas: the small-batch
 epoch of a model without a hidden layer under the log loss and plain
 descent in :mod:`sknn_basic._single_layer_cy`, the others (any depth, any
 step rule) in :mod:`sknn_basic._layered_cy`, whose gain is the fixed cost
-of NumPy's forty-odd calls per batch.
+of NumPy's forty-odd calls per batch, and a batch's two halves on two
+threads.
 """
 
 import functools
@@ -21,7 +22,7 @@ from scipy.sparse import issparse
 from sklearn.utils import gen_batches
 
 from . import _kernels as K
-from ._compiled import load_kernel, numpy_kernels_requested
+from ._compiled import batch_threads, load_kernel, numpy_kernels_requested
 from ._optimizers import SGDOptimizer
 
 # None where not built: the NumPy path serves.
@@ -370,13 +371,15 @@ class LayeredModel:
         if rule is None:
             rule = ("callback", [], ())
             step = functools.partial(optimizer.step, self.parameters, self._grads)
-        loss_sum, steps = _layered_cy.layered_epoch(
-            X, Y, sample_weight, order, self.coefs, self.intercepts,
-            self._coef_grads, self._intercept_grads, self._hidden, self._deltas,
-            self._x_buffer if order is not None else None,
-            self.hidden_activation, self.output_activation, self.loss == "log_loss",
-            self.alpha, self.batch_size, *rule, step,
-        )
+        threads, blas_threads = batch_threads()
+        with blas_threads:
+            loss_sum, steps = _layered_cy.layered_epoch(
+                X, Y, sample_weight, order, self.coefs, self.intercepts,
+                self._coef_grads, self._intercept_grads, self._hidden, self._deltas,
+                self._x_buffer if order is not None else None,
+                self.hidden_activation, self.output_activation, self.loss == "log_loss",
+                self.alpha, self.batch_size, *rule, step, threads,
+            )
         if step is None:
             optimizer.count_steps(steps)
         return loss_sum

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
@@ -121,6 +121,72 @@ def test_compiled_epoch_gives_the_numpy_paths_fit(monkeypatch, dtype, case):
         assert ours.dtype == dtype
         assert_allclose(ours, theirs, rtol=rtol, atol=rtol)
     assert_allclose(compiled_fit.loss_curve_, numpy_fit.loss_curve_, rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", ["softmax, momentum", "regressor, relu, adam",
+                                  "balanced classes, no intercept"])
+def test_batches_computed_in_two_halves_give_the_numpy_paths_fit(monkeypatch, dtype, case):
+    # From SPLIT_ROWS rows on, a batch's two halves are computed apart (on
+    # two threads where there are two) and their gradient sums added.
+    Est, n_classes, params = CASES[case]
+    X, y = (_regression(dtype, 400) if n_classes is None
+            else _classification(n_classes, dtype, 400))
+    # 400 rows in batches of 150: halves of 75 and 75, the last batch's of 50.
+    params = {**params, "batch_size": 150, "max_iter": 6, "tol": None}
+    assert 2 * 50 >= compiled.SPLIT_ROWS > 1
+    numpy_fit = _fit(monkeypatch, True, Est, X, y, **params)
+    compiled_fit = _fit(monkeypatch, False, Est, X, y, **params)
+    rtol = 1e-9 if dtype == np.float64 else 5e-4
+    for ours, theirs in zip(_parameters(compiled_fit), _parameters(numpy_fit)):
+        assert_allclose(ours, theirs, rtol=rtol, atol=rtol)
+    assert_allclose(compiled_fit.loss_curve_, numpy_fit.loss_curve_, rtol=rtol)
+
+
+@pytest.mark.parametrize("batch_size", [20, 150])
+def test_the_numbers_do_not_depend_on_the_threads(batch_size):
+    # The halves are a property of the batch, not of the machine: one
+    # thread computes them one after the other and adds them in the same
+    # order, so one and two threads give the same bits.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 9))
+    Y = np.zeros((400, 3), dtype=np.int8)
+    Y[np.arange(400), rng.integers(0, 3, 400)] = 1
+    weights = rng.uniform(0.5, 2.0, 400)
+    order = rng.permutation(400)
+    results = []
+    for threads in (1, 2):
+        model = _model(X, Y, (8, 5), "tanh", "softmax", "log_loss", batch_size=batch_size,
+                       alpha=0.01)
+        velocities = [np.zeros_like(p) for p in model.parameters]
+        loss_sums = [compiled.layered_epoch(
+            X, Y, weights, order, model.coefs, model.intercepts, model._coef_grads,
+            model._intercept_grads, model._hidden, model._deltas,
+            np.empty((batch_size, 9)), "tanh", "softmax", True, 0.01, batch_size,
+            "momentum", velocities, (0.1, 0.9), None, threads) for _ in range(3)]
+        results.append((loss_sums, [p.copy() for p in model.parameters]))
+    assert results[0][0] == results[1][0]
+    for ours, theirs in zip(results[0][1], results[1][1]):
+        assert_array_equal(ours, theirs)
+
+
+def test_the_halves_run_on_one_thread_under_a_limit_of_one_blas_thread():
+    from threadpoolctl import threadpool_limits
+
+    from sknn_basic import _compiled
+
+    if _compiled.scipy_blas() is None:
+        pytest.skip("scipy shares NumPy's BLAS here (a conda or system build): no limit to read")
+    with threadpool_limits(limits=1, user_api="blas"):
+        threads, _ = _compiled.batch_threads()
+    assert threads == 1
+    with threadpool_limits(limits=2, user_api="blas"):
+        threads, context = _compiled.batch_threads()
+        assert threads == 2
+        with context:
+            # The halves' products run on one BLAS thread each meanwhile.
+            assert {lib["num_threads"] for lib in _compiled.scipy_blas().info()} == {1}
+        assert {lib["num_threads"] for lib in _compiled.scipy_blas().info()} == {2}
 
 
 def test_sample_weights_with_zeros_and_a_weightless_batch(monkeypatch):

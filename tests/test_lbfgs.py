@@ -33,7 +33,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 from sknn_basic import SigmoidGDClassifier, TwoLayerBackpropClassifier, TwoLayerBackpropRegressor
-from sknn_basic import _lbfgs
+from sknn_basic import _compiled, _lbfgs
 from sknn_basic._engines.memory import MemoryRows
 from sknn_basic._network import LayeredModel
 
@@ -331,7 +331,7 @@ def test_callback_sees_each_iterate_and_can_stop(rule):
 def test_scipys_own_blas_runs_on_one_thread_during_the_fit_and_is_restored(rule):
     # Its idle threads would spin against the objective's products in NumPy's
     # BLAS; L-BFGS-B's vectors are too short for threads to pay.
-    libraries = _lbfgs._scipy_blas()
+    libraries = _compiled.scipy_blas()
     if libraries is None:
         pytest.skip("scipy shares NumPy's BLAS here (a conda or system build): nothing to limit")
     X, y = rule
