@@ -308,6 +308,29 @@ def test_the_rules_taken_in_the_loop_step_as_the_optimizers_own(monkeypatch, rul
     assert_allclose(inline.loss_curve_, stepped.loss_curve_, rtol=rtol)
 
 
+def test_a_ctrl_c_reaches_the_compiled_loop_between_batches():
+    # The loop checks for signals after every batch, as the NumPy path's
+    # Python loop does: a Ctrl-C stops an epoch where it is, from inside the
+    # compiled loop, not after it.
+    import _thread
+    import threading
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(10_000, 20))
+    Y = (rng.random((10_000, 1)) < 0.5).astype(np.int8)
+    model = _model(X, Y, (16,), "sigmoid", "sigmoid", "log_loss", batch_size=2)
+    timer = threading.Timer(0.02, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            # Epochs of 5,000 batches: the signal arrives inside one.
+            for _ in range(20):
+                model._layered_epoch(X, Y, None, None)
+    finally:
+        timer.cancel()
+    assert caught.traceback[-1].path.name == "_layered_cy.pyx"
+
+
 def test_adam_with_an_epsilon_that_needs_the_underflow_floor_is_called_per_batch():
     model = _model(np.zeros((30, 3)), np.zeros((30, 1)), (4,), "relu", "identity",
                    "squared_error", batch_size=10)
