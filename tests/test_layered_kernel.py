@@ -10,6 +10,7 @@ cases it does not cover; and the NumPy path stays reachable with
 """
 
 import itertools
+import signal
 import warnings
 
 import numpy as np
@@ -319,6 +320,9 @@ def test_a_ctrl_c_reaches_the_compiled_loop_between_batches():
     X = rng.normal(size=(10_000, 20))
     Y = (rng.random((10_000, 1)) < 0.5).astype(np.int8)
     model = _model(X, Y, (16,), "sigmoid", "sigmoid", "log_loss", batch_size=2)
+    # Python's own Ctrl-C handler, whatever an earlier test or library left
+    # (interrupt_main does nothing where SIGINT is ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.02, _thread.interrupt_main)
     timer.start()
     try:
@@ -328,6 +332,7 @@ def test_a_ctrl_c_reaches_the_compiled_loop_between_batches():
                 model._layered_epoch(X, Y, None, None)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert caught.traceback[-1].path.name == "_layered_cy.pyx"
 
 
