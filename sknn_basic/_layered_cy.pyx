@@ -396,12 +396,11 @@ def layered_epoch(
     ``(loss_sum, steps)``.
     """
     cdef Py_ssize_t n_samples = X.shape[0], n_layers = len(coefs)
-    cdef Py_ssize_t start, stop, m, k, halves, first_rows, h
+    cdef Py_ssize_t start, stop, m, halves, first_rows, h
     cdef int layer, hidden_code, output_code
     cdef bint weighted = sample_weight is not None
     cdef bint shuffled = order is not None
     cdef bint has_intercept = intercepts is not None
-    cdef bint softmax
     cdef floating scale
     cdef floating alpha_ = <floating>alpha
     cdef floating descent = 0, learning_rate = 0, mu = 0
@@ -428,7 +427,6 @@ def layered_epoch(
         raise ValueError("layered_epoch: the squared error has no softmax slope here")
     hidden_code = ACTIVATIONS[hidden_activation]
     output_code = ACTIVATIONS[output_activation]
-    softmax = output_code == SOFTMAX
     if rule not in RULES:
         raise ValueError(f"layered_epoch: no step rule {rule!r}")
     rule_code = RULES[rule]
@@ -536,7 +534,6 @@ def layered_epoch(
                     state_1[r] = address
                 else:
                     state_2[r] = address
-        k = dims[n_layers]
         net.n_layers = n_layers
         net.dims = dims
         net.weights = weights

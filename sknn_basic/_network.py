@@ -47,10 +47,11 @@ CHUNK_ROWS_MIN, CHUNK_ROWS_MAX = 1024, 8192
 #: classes: 0.46, 0.86, 1.01, 1.14.
 COMPILED_BATCH_ELEMENTS_MAX = 48_000
 #: What the compiled layered epoch computes: (output activation, loss)
-#: pairs and hidden activations (its table, sknn_basic._layered_cy).
+#: pairs, and the hidden activations of its table.
 _LAYERED_OUTPUTS = {("sigmoid", "log_loss"), ("softmax", "log_loss"),
                     ("identity", "squared_error"), ("sigmoid", "squared_error")}
-_LAYERED_HIDDEN = {"identity", "sigmoid", "tanh", "relu"}
+_LAYERED_HIDDEN = (set() if _layered_cy is None
+                   else set(_layered_cy.ACTIVATIONS) - {"softmax"})
 
 
 def _chunk_rows(coefs):
