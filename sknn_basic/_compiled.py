@@ -1,6 +1,6 @@
 """The compiled epoch kernels, loaded where they were built, and the BLAS they call.
 
-``pip install`` compiles the two Cython kernels; where no C compiler was at
+``pip install`` compiles the Cython kernels; where no C compiler was at
 hand the install still succeeds and the NumPy kernels serve, with the same
 results, slower, and without a word: that install cannot do better.  Python
 started inside a source checkout that was never built imports the package

@@ -344,10 +344,10 @@ class LayeredModel:
         """Whether this epoch can run in :mod:`sknn_basic._layered_cy`.
 
         It covers the mini-batch epochs of any stack of layers under any
-        step rule (plain descent in the loop, the others called per batch)
-        for dense C-ordered rows, batches no larger than a chunk (the
-        buffers' rows), the activations of its table and the losses with
-        their usual outputs.  A full batch stays in NumPy, as in
+        step rule (a rule that describes itself, ``inline_rule``, stepped
+        inside the loop, the others called per batch) for dense C-ordered
+        rows, batches no larger than a chunk (the buffers' rows), the
+        activations of its table and the losses with their usual outputs.  A full batch stays in NumPy, as in
         :meth:`_compiled_epoch_applies`.
         """
         return (
