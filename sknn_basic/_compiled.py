@@ -26,6 +26,23 @@ __all__ = ["load_kernel", "numpy_kernels_requested", "scipy_blas", "scipy_blas_l
 _PACKAGE = __name__.rpartition(".")[0]
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _warned = False
+#: Whether this process has run a compiled batch on two threads (OpenMP),
+#: and whether it is a child forked after its parent had.
+_threads_started = False
+_forked_after_threads = False
+
+
+def _after_fork_in_child():
+    # GNU OpenMP's threads do not survive a fork, and its next parallel
+    # region in the child waits for them for ever: a child forked after
+    # they started runs its halves on one thread (the same numbers).
+    global _forked_after_threads
+    if _threads_started:
+        _forked_after_threads = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def load_kernel(name):
@@ -109,12 +126,16 @@ def batch_threads():
     Two where SciPy's BLAS may use two or more (the user's limit on BLAS
     threads, ``OPENBLAS_NUM_THREADS`` or threadpoolctl's, is the limit
     here too), with that BLAS held to one thread meanwhile so that the two
-    halves' products do not each start threads of their own; otherwise one.
+    halves' products do not each start threads of their own; otherwise one,
+    as in a process forked after its parent ran threads (GNU OpenMP's pool
+    does not survive a fork).
     """
+    global _threads_started
     libraries = scipy_blas()
-    if libraries is None:
+    if libraries is None or _forked_after_threads:
         return 1, contextlib.nullcontext()
     allowed = min(lib["num_threads"] for lib in libraries.info())
     if allowed < 2:
         return 1, contextlib.nullcontext()
+    _threads_started = True
     return 2, libraries.limit(limits=1)

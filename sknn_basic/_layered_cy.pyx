@@ -41,7 +41,9 @@ two threads where the caller gives two (OpenMP, with SciPy's BLAS held to
 one thread meanwhile): each half's forward pass, loss and gradient sums are
 its own, and the sums are added before the step.  The halves are the same
 with one thread, which computes them one after the other, so the numbers do
-not depend on the threads.  On a (64, 32) network's batch of 200 rows, two
+not depend on the threads.  A process forked after its parent ran the
+threads computes on one (GNU OpenMP's pool does not survive a fork; see
+:func:`sknn_basic._compiled.batch_threads`), never entering OpenMP at all.  On a (64, 32) network's batch of 200 rows, two
 threads took 108 against 196 microseconds; BLAS's own threads gain nothing
 on products that small.
 
@@ -299,6 +301,21 @@ cdef void _rows_pass(Net *net, const floating *X, const target_t *Y,
                    <floating *>net.deltas[layer - 1] + first * fan_in, m * fan_in)
 
 
+cdef inline void _half(Net *net, const floating *X, const target_t *Y,
+                       const floating *sample_weight, const index_t *order, floating *x_rows,
+                       Py_ssize_t start, Py_ssize_t m, Py_ssize_t first_rows, Py_ssize_t h,
+                       void **weight_grads, void **bias_grads, void **halves_grads,
+                       bint has_intercept, double *losses, double *totals) noexcept nogil:
+    """Half ``h`` of a batch of ``m`` rows (the whole batch when it is not split)."""
+    _rows_pass(net, X, Y, sample_weight, order, x_rows, start,
+               0 if h == 0 else first_rows,
+               first_rows if h == 0 else m - first_rows,
+               weight_grads if h == 0 else halves_grads,
+               NULL if not has_intercept
+               else (bias_grads if h == 0 else halves_grads + net.n_layers),
+               &losses[h], &totals[h])
+
+
 cdef inline void _finish_gradient(floating *grad, floating *other_half, floating *weights,
                                   Py_ssize_t n, floating scale, floating alpha) noexcept nogil:
     """``grad = (grad [+ other_half]) scale [+ alpha weights]``, the batch's gradient."""
@@ -411,6 +428,8 @@ def layered_epoch(
     cdef int rule_code
     cdef floating *extra = NULL
     cdef floating *x_rows
+    cdef const floating *weights_data
+    cdef const index_t *order_data
     cdef void **halves_grads = NULL
     cdef Net net
     cdef double losses[2]
@@ -558,6 +577,8 @@ def layered_epoch(
             address += dims[layer + 1]
 
         x_rows = &x_buffer[0, 0] if shuffled else NULL
+        weights_data = &sample_weight[0] if weighted else NULL
+        order_data = &order[0] if shuffled else NULL
         start = 0
         while start < n_samples:
             stop = min(start + batch_size, n_samples)
@@ -567,16 +588,18 @@ def layered_epoch(
             halves = 2 if m >= SPLIT_ROWS else 1
             first_rows = m // 2 if halves == 2 else m
             with nogil:
-                for h in prange(halves, num_threads=threads, schedule="static", chunksize=1):
-                    _rows_pass(&net, &X[0, 0], &Y[0, 0],
-                               &sample_weight[0] if weighted else NULL,
-                               &order[0] if shuffled else NULL, x_rows, start,
-                               0 if h == 0 else first_rows,
-                               first_rows if h == 0 else m - first_rows,
-                               weight_grads if h == 0 else halves_grads,
-                               NULL if not has_intercept
-                               else (bias_grads if h == 0 else halves_grads + n_layers),
-                               &losses[h], &totals[h])
+                if threads > 1 and halves == 2:
+                    for h in prange(2, num_threads=2, schedule="static", chunksize=1):
+                        _half(&net, &X[0, 0], &Y[0, 0], weights_data, order_data, x_rows,
+                              start, m, first_rows, h, weight_grads, bias_grads,
+                              halves_grads, has_intercept, losses, totals)
+                else:
+                    # No OpenMP call at all: a process forked after another
+                    # used OpenMP's threads must not enter a parallel region.
+                    for h in range(halves):
+                        _half(&net, &X[0, 0], &Y[0, 0], weights_data, order_data, x_rows,
+                              start, m, first_rows, h, weight_grads, bias_grads,
+                              halves_grads, has_intercept, losses, totals)
             total = totals[0] + (totals[1] if halves == 2 else 0.0)
             # A Ctrl-C reaches the loop between batches, as in the NumPy path.
             PyErr_CheckSignals()

@@ -10,7 +10,10 @@ cases it does not cover; and the NumPy path stays reachable with
 """
 
 import itertools
+import multiprocessing
 import signal
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -167,6 +170,39 @@ def test_the_numbers_do_not_depend_on_the_threads(batch_size):
     assert results[0][0] == results[1][0]
     for ours, theirs in zip(results[0][1], results[1][1]):
         assert_array_equal(ours, theirs)
+
+
+_FORKED_FITS = """
+import multiprocessing, warnings
+import numpy as np
+from sknn_basic import BackpropClassifier, _compiled
+
+warnings.simplefilter("ignore")
+rng = np.random.default_rng(0)
+X = rng.normal(size=(2000, 10))
+y = (X[:, 0] > 0).astype(int)
+
+def fit(_):
+    BackpropClassifier((16, 8), max_iter=3, tol=None, batch_size=200, random_state=0).fit(X, y)
+    return _compiled.batch_threads()[0]
+
+if __name__ == "__main__":
+    fit(0)  # the parent's threads start here
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        print(pool.map(fit, range(2)))
+"""
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                    reason="this platform cannot fork")
+def test_a_process_forked_after_the_threads_started_still_fits():
+    # GNU OpenMP's threads do not survive a fork; a child that entered a
+    # parallel region would wait for them for ever.  Children run their
+    # halves on one thread instead.
+    done = subprocess.run([sys.executable, "-c", _FORKED_FITS], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[1, 1]"
 
 
 def test_the_halves_run_on_one_thread_under_a_limit_of_one_blas_thread():
