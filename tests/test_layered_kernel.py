@@ -24,6 +24,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 import sknn_basic._network as network
+from _kernel_spy import spy_on
 from sknn_basic._optimizers import AdamOptimizer
 from sknn_basic import BackpropClassifier, BackpropRegressor, SigmoidGDClassifier
 
@@ -33,23 +34,10 @@ compiled = pytest.importorskip(
 )
 
 
-class _Spy:
-    """Stands in for the compiled module and counts the epochs it ran."""
-
-    def __init__(self):
-        self.calls = 0
-
-    def layered_epoch(self, *args):
-        self.calls += 1
-        return compiled.layered_epoch(*args)
-
-
 @pytest.fixture
 def spy(monkeypatch):
     monkeypatch.setenv("SKNN_BASIC_NUMPY_KERNEL", "0")
-    spy = _Spy()
-    monkeypatch.setattr(network, "_layered_cy", spy)
-    return spy
+    return spy_on(monkeypatch, "_layered_cy", compiled, "layered_epoch")
 
 
 def _classification(n_classes, dtype, n_samples=157):
@@ -114,8 +102,7 @@ def test_compiled_epoch_gives_the_numpy_paths_fit(monkeypatch, dtype, case):
     # 157 rows in batches of 20: the last batch is a remainder of 17.
     params = {"batch_size": 20, "max_iter": 8, "tol": None, **params}
     numpy_fit = _fit(monkeypatch, True, Est, X, y, **params)
-    spy = _Spy()
-    monkeypatch.setattr(network, "_layered_cy", spy)
+    spy = spy_on(monkeypatch, "_layered_cy", compiled, "layered_epoch")
     compiled_fit = _fit(monkeypatch, False, Est, X, y, **params)
     assert spy.calls == compiled_fit.n_iter_ == numpy_fit.n_iter_ == 8
     rtol = 1e-9 if dtype == np.float64 else 5e-4

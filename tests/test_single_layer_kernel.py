@@ -18,6 +18,7 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 import sknn_basic._network as network
+from _kernel_spy import spy_on
 from sknn_basic import SigmoidGDClassifier, TwoLayerBackpropClassifier
 
 compiled = pytest.importorskip(
@@ -26,23 +27,10 @@ compiled = pytest.importorskip(
 )
 
 
-class _Spy:
-    """Stands in for the compiled module and counts the epochs it ran."""
-
-    def __init__(self):
-        self.calls = 0
-
-    def log_loss_epoch(self, *args):
-        self.calls += 1
-        return compiled.log_loss_epoch(*args)
-
-
 @pytest.fixture
 def spy(monkeypatch):
     monkeypatch.setenv("SKNN_BASIC_NUMPY_KERNEL", "0")
-    spy = _Spy()
-    monkeypatch.setattr(network, "_single_layer_cy", spy)
-    return spy
+    return spy_on(monkeypatch, "_single_layer_cy", compiled, "log_loss_epoch")
 
 
 def _data(n_classes, dtype, n_samples=103):
@@ -75,8 +63,7 @@ def test_compiled_epoch_gives_the_numpy_paths_fit(monkeypatch, dtype, n_classes,
     X, y = _data(n_classes, dtype)
     params = {"batch_size": 20, "max_iter": 30, **params}
     numpy_fit = _fit(monkeypatch, True, X, y, **params)
-    spy = _Spy()
-    monkeypatch.setattr(network, "_single_layer_cy", spy)
+    spy = spy_on(monkeypatch, "_single_layer_cy", compiled, "log_loss_epoch")
     compiled_fit = _fit(monkeypatch, False, X, y, **params)
     assert spy.calls == compiled_fit.n_iter_ > 0
     assert compiled_fit.n_iter_ == numpy_fit.n_iter_
