@@ -43,9 +43,9 @@ its own, and the sums are added before the step.  The halves are the same
 with one thread, which computes them one after the other, so the numbers do
 not depend on the threads.  A process forked after its parent ran the
 threads computes on one (GNU OpenMP's pool does not survive a fork; see
-:func:`sknn_basic._compiled.batch_threads`), never entering OpenMP at all.  On a (64, 32) network's batch of 200 rows, two
-threads took 108 against 196 microseconds; BLAS's own threads gain nothing
-on products that small.
+:func:`sknn_basic._compiled.batch_threads`), never entering OpenMP at all.
+On a (64, 32) network's batch of 200 rows, two threads took 108 against
+196 microseconds; BLAS's own threads gain nothing on products that small.
 
 Float64 sigmoids are those of ``_sigmoid.h``, the kernel behind every
 float64 sigmoid of the package, so a hidden layer's outputs here have the
@@ -54,9 +54,9 @@ sums run in another order), which tests/test_layered_kernel.py checks.
 """
 
 from cpython.exc cimport PyErr_CheckSignals
+from cython.parallel cimport prange
 from libc.math cimport pow, tanh, tanhf
 from libc.stdlib cimport free, malloc
-from cython.parallel cimport prange
 from libc.string cimport memcpy
 
 include "_common.pxi"
@@ -420,7 +420,7 @@ def layered_epoch(
     cdef bint has_intercept = intercepts is not None
     cdef floating scale
     cdef floating alpha_ = <floating>alpha
-    cdef floating descent = 0, learning_rate = 0, mu = 0
+    cdef floating learning_rate = 0, mu = 0
     cdef double rate = 0, beta_1 = 0, beta_2 = 0, epsilon = 0, t = 0
     cdef double correction1 = 1, correction2 = 1
     cdef floating *address
@@ -460,7 +460,6 @@ def layered_epoch(
     if rule_code != CALLBACK:
         rate = rule_scalars[0]
         learning_rate = <floating>rate
-        descent = <floating>(-rule_scalars[0])
     if rule_code == MOMENTUM or rule_code == NESTEROV:
         mu = <floating>rule_scalars[1]
     if rule_code == ADAM:
@@ -485,25 +484,26 @@ def layered_epoch(
     # The layers' widths and the addresses of their arrays, checked once
     # with the GIL; the loop below trusts them.
     cdef Py_ssize_t *dims = <Py_ssize_t *>malloc((n_layers + 1) * sizeof(Py_ssize_t))
-    cdef void **arrays = <void **>malloc((6 * n_layers + 4 * n_parameters) * sizeof(void *))
+    cdef void **arrays = <void **>malloc(10 * n_layers * sizeof(void *))
     cdef Py_ssize_t *sizes = <Py_ssize_t *>malloc(n_parameters * sizeof(Py_ssize_t))
     if dims == NULL or arrays == NULL or sizes == NULL:
         free(dims)
         free(arrays)
         free(sizes)
         raise MemoryError()
-    cdef void **weights = arrays
-    cdef void **biases = arrays + n_layers
-    cdef void **weight_grads = arrays + 2 * n_layers
-    cdef void **bias_grads = arrays + 3 * n_layers
-    cdef void **hidden = arrays + 4 * n_layers
-    cdef void **deltas = arrays + 5 * n_layers
-    # Per parameter (coefs, then intercepts): itself, its gradient, and the
-    # rule's one or two arrays for it.
-    cdef void **parameters = arrays + 6 * n_layers
-    cdef void **gradients = parameters + n_parameters
-    cdef void **state_1 = gradients + n_parameters
-    cdef void **state_2 = state_1 + n_parameters
+    # Per parameter (the weights of each layer, then its biases): itself,
+    # its gradient and the rule's one or two arrays for it; then per layer
+    # the hidden outputs and the deltas.
+    cdef void **parameters = arrays
+    cdef void **gradients = arrays + 2 * n_layers
+    cdef void **state_1 = arrays + 4 * n_layers
+    cdef void **state_2 = arrays + 6 * n_layers
+    cdef void **hidden = arrays + 8 * n_layers
+    cdef void **deltas = arrays + 9 * n_layers
+    cdef void **weights = parameters
+    cdef void **biases = parameters + n_layers
+    cdef void **weight_grads = gradients
+    cdef void **bias_grads = gradients + n_layers
     try:
         dims[0] = X.shape[1]
         for layer in range(n_layers):
@@ -533,12 +533,7 @@ def layered_epoch(
             raise ValueError("layered_epoch: Y has another number of columns than the outputs")
         for r in range(n_parameters):
             layer = r % n_layers
-            if r < n_layers:
-                parameters[r], gradients[r] = weights[layer], weight_grads[layer]
-                sizes[r] = dims[layer] * dims[layer + 1]
-            else:
-                parameters[r], gradients[r] = biases[layer], bias_grads[layer]
-                sizes[r] = dims[layer + 1]
+            sizes[r] = dims[layer] * dims[layer + 1] if r < n_layers else dims[layer + 1]
             for state, offset in ((0, 0), (1, n_parameters)):
                 if state >= expected[0]:
                     break
@@ -630,7 +625,7 @@ def layered_epoch(
                 for r in range(n_parameters):
                     if rule_code == DESCENT:
                         _descend(<floating *>parameters[r], <floating *>gradients[r], sizes[r],
-                                 descent)
+                                 -learning_rate)
                     elif rule_code == MOMENTUM or rule_code == NESTEROV:
                         _momentum_step(<floating *>parameters[r], <floating *>gradients[r],
                                        <floating *>state_1[r], sizes[r], learning_rate, mu,
