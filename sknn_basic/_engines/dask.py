@@ -181,18 +181,15 @@ class _DistributedRunner(_DaskRunner):
         """
         if result_bytes * len(handles) > GATHERED_BYTES:
             parts = self.map(func, handles, *per_block, **self._shared(kwargs, len(handles)))
-            while len(parts) > SPLIT_EVERY:
-                parts = [
-                    self.client.submit(_add_all, *parts[i:i + SPLIT_EVERY], pure=False)
-                    for i in range(0, len(parts), SPLIT_EVERY)
-                ]
+            parts = _tree_levels(
+                parts, lambda *level: self.client.submit(_add_all, *level, pure=False))
             return _add_all(*self.gather(parts))
         groups = self._groups(handles)
         parts = self.client.map(
             _each, [[handles[i] for i in group] for group in groups],
             [[[values[i] for i in group] for values in per_block] for group in groups],
-            task=func, kwargs=self._shared(kwargs, len(groups)), key=[f"{func.__name__}-{uuid.uuid4().hex}" for _ in groups],
-            pure=False)
+            task=func, kwargs=self._shared(kwargs, len(groups)),
+            key=[f"{func.__name__}-{uuid.uuid4().hex}" for _ in groups], pure=False)
         results = [None] * len(handles)
         for group, group_results in zip(groups, self.gather(parts)):
             for i, result in zip(group, group_results):
@@ -258,16 +255,20 @@ def _each(blocks, per_block, task, kwargs):
     return [task(block, *extra, **kwargs) for block, *extra in zip(blocks, *per_block)]
 
 
+def _tree_levels(parts, add):
+    """``SPLIT_EVERY`` neighbours at a time added by ``add``, until at most that many are left."""
+    while len(parts) > SPLIT_EVERY:
+        parts = [add(*parts[i:i + SPLIT_EVERY]) for i in range(0, len(parts), SPLIT_EVERY)]
+    return parts
+
+
 def _tree_sum(results):
     """The results added as the reduction tree adds them: ``SPLIT_EVERY`` neighbours at a time.
 
     The order of the additions is the blocks' alone, whichever runner and
     whatever the places of the blocks, so the same blocks sum to the same bits.
     """
-    while len(results) > SPLIT_EVERY:
-        results = [_add_all(*results[i:i + SPLIT_EVERY])
-                   for i in range(0, len(results), SPLIT_EVERY)]
-    return _add_all(*results)
+    return _add_all(*_tree_levels(results, _add_all))
 
 
 def _settle(futures):
