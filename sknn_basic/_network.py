@@ -347,8 +347,8 @@ class LayeredModel:
         step rule (a rule that describes itself, ``inline_rule``, stepped
         inside the loop, the others called per batch) for dense C-ordered
         rows, batches no larger than a chunk (the buffers' rows), the
-        activations of its table and the losses with their usual outputs.  A full batch stays in NumPy, as in
-        :meth:`_compiled_epoch_applies`.
+        activations of its table and the losses with their usual outputs.
+        A full batch stays in NumPy, as in :meth:`_compiled_epoch_applies`.
         """
         return (
             self.optimizer is not None
